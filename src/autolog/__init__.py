@@ -1,0 +1,2 @@
+"""autolog: records machine-learning training by itself."""
+__version__ = "0.1.0"

@@ -1,0 +1,124 @@
+"""One small registry for the three plugin groups: flavors, stores, artifact stores.
+
+Entry points are read lazily, once per group per process, and each entry stays a lazy
+``"module:attr"`` string until it is first used, so ``import autolog`` loads no plugin.
+A broken third-party entry point costs one warning naming its package, never the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+logger = logging.getLogger("autolog")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A registered plugin: where it comes from, and how to import it."""
+
+    name: str
+    target: str  # "module:attr"
+    distribution: str | None = None
+    version: str | None = None
+
+    def load(self) -> Any:
+        module_name, _, attr = self.target.partition(":")
+        obj: Any = importlib.import_module(module_name)
+        for part in attr.split(".") if attr else ():
+            obj = getattr(obj, part)
+        return obj
+
+
+class Registry:
+    """Plugins of one entry-point group, keyed by name."""
+
+    def __init__(self, group: str) -> None:
+        self.group = group
+        self._entries: dict[str, Entry] = {}
+        self._loaded = False
+        self._lock = threading.Lock()
+
+    def _ensure_loaded(self) -> None:
+        if self._loaded:
+            return
+        with self._lock:
+            if self._loaded:
+                return
+            from importlib.metadata import entry_points
+
+            found = {}
+            for ep in entry_points(group=self.group):
+                dist = getattr(ep, "dist", None)
+                entry = Entry(
+                    ep.name,
+                    ep.value,
+                    dist.metadata["Name"] if dist is not None else None,
+                    dist.version if dist is not None else None,
+                )
+                if ep.name in found and found[ep.name].target != entry.target:
+                    warnings.warn(
+                        f"{self.group}: {ep.name!r} is registered twice "
+                        f"({found[ep.name].distribution} and {entry.distribution}); "
+                        f"using the one from {found[ep.name].distribution}",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
+                    continue
+                found[ep.name] = entry
+            # entries registered in code before discovery win over entry points
+            found.update(self._entries)
+            self._entries = found
+            self._loaded = True
+
+    def register(self, name: str, target: str | Any, *, override: bool = False) -> None:
+        """Register ``target`` (``"module:attr"`` or the object itself) under ``name``."""
+        self._ensure_loaded()
+        if name in self._entries and not override:
+            raise ValueError(
+                f"{self.group}: {name!r} is already registered "
+                f"(by {self._entries[name].distribution or 'code'}); pass override=True to replace it"
+            )
+        if not isinstance(target, str):
+            obj = target
+            entry = _ObjectEntry(name, f"{getattr(obj, '__module__', '?')}:{getattr(obj, '__qualname__', '?')}")
+            object.__setattr__(entry, "obj", obj)
+            self._entries[name] = entry
+        else:
+            self._entries[name] = Entry(name, target)
+
+    def unregister(self, name: str) -> None:
+        self._ensure_loaded()
+        self._entries.pop(name, None)
+
+    def get(self, name: str) -> Entry | None:
+        self._ensure_loaded()
+        return self._entries.get(name)
+
+    @property
+    def entries(self) -> Mapping[str, Entry]:
+        """A read-only view of what is registered."""
+        self._ensure_loaded()
+        return MappingProxyType(self._entries)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.entries)
+
+
+@dataclass(frozen=True)
+class _ObjectEntry(Entry):
+    """An entry registered in code with the object itself."""
+
+    def load(self) -> Any:
+        return self.obj  # type: ignore[attr-defined]
+
+
+flavors = Registry("autolog.flavors")
+stores = Registry("autolog.stores")
+artifact_stores = Registry("autolog.artifact_stores")

@@ -1,0 +1,151 @@
+"""Every exception autolog raises on purpose.
+
+    AutologError
+    ├── InvalidInputError (ValueError)         bad key, value, path or argument from the caller
+    │   ├── ParamChangedError                  a param re-logged with another value
+    │   ├── FilterSyntaxError                  search filter / order_by that does not parse
+    │   └── UnsafeArtifactPathError            an artifact path that leaves the run's root
+    ├── NotFoundError (LookupError)            unknown run / experiment / artifact / model
+    │   └── UnknownFlavorError (KeyError)      a flavor name nobody registered
+    ├── RunStateError                          logging to a finished or deleted run
+    ├── StoreError                             the backend failed or cannot be used
+    │   ├── SchemaOutdatedError                database schema older than the code
+    │   └── BackgroundWriteError               a queued write failed in the background
+    ├── ModelError                             a model directory that cannot be used
+    │   ├── IntegrityError                     a model file whose sha256 changed
+    │   └── SignatureError (ValueError)        predict input that breaks the signature
+    └── FlavorUnavailable (ImportError)        a flavor whose library is not installed
+
+Errors carry their subject (``.run_id``, ``.flavor``, ``.path``) so callers can act on them.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AutologError",
+    "InvalidInputError",
+    "ParamChangedError",
+    "FilterSyntaxError",
+    "UnsafeArtifactPathError",
+    "NotFoundError",
+    "UnknownFlavorError",
+    "RunStateError",
+    "StoreError",
+    "SchemaOutdatedError",
+    "BackgroundWriteError",
+    "ModelError",
+    "IntegrityError",
+    "SignatureError",
+    "FlavorUnavailable",
+]
+
+
+class AutologError(Exception):
+    """Base class of every error autolog raises on purpose."""
+
+
+class InvalidInputError(AutologError, ValueError):
+    """An argument from the caller breaks a rule; the message names the rule."""
+
+
+class ParamChangedError(InvalidInputError):
+    """A param was logged again with a different value (params are write-once)."""
+
+    def __init__(self, run_id: str, key: str, old: str, new: str) -> None:
+        self.run_id, self.key, self.old, self.new = run_id, key, old, new
+        super().__init__(
+            f"param {key!r} of run {run_id} is already {old!r}; cannot change it to {new!r}. "
+            "Params are write-once: log the new value under another key, or start a new run."
+        )
+
+
+class FilterSyntaxError(InvalidInputError):
+    """A search filter or order_by clause that does not parse; ``.column`` is 0-based."""
+
+    def __init__(self, message: str, text: str = "", column: int = 0) -> None:
+        self.text, self.column = text, column
+        if text:
+            message = f"{message} at column {column + 1}:\n  {text}\n  {' ' * column}^"
+        super().__init__(message)
+
+
+class UnsafeArtifactPathError(InvalidInputError):
+    """An artifact path that would escape the run's artifact root."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        super().__init__(
+            f"artifact path {path!r} is not allowed: {reason}. Use a relative path inside "
+            "the run's artifact root, such as 'plots/loss.svg'."
+        )
+
+
+class NotFoundError(AutologError, LookupError):
+    """Something named by the caller does not exist."""
+
+
+class UnknownFlavorError(NotFoundError, KeyError):
+    """No flavor with that name is registered."""
+
+    def __init__(self, flavor: str, known: list[str]) -> None:
+        self.flavor = flavor
+        super().__init__(
+            f"no flavor named {flavor!r} is registered; known flavors: {', '.join(sorted(known)) or 'none'}"
+        )
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0])
+
+
+class RunStateError(AutologError):
+    """The run exists but cannot take this operation in its current state."""
+
+    def __init__(self, run_id: str, message: str) -> None:
+        self.run_id = run_id
+        super().__init__(message)
+
+
+class StoreError(AutologError):
+    """The tracking or artifact backend failed or cannot be used."""
+
+
+class SchemaOutdatedError(StoreError):
+    """The database schema is older than this version of autolog."""
+
+    def __init__(self, uri: str, current: str | None, head: str) -> None:
+        self.uri, self.current, self.head = uri, current, head
+        super().__init__(
+            f"the tracking database at {uri} has schema revision {current or 'none'}, this autolog "
+            f"needs {head}. Back it up, then upgrade it with:  autolog db upgrade {uri}"
+        )
+
+
+class BackgroundWriteError(StoreError):
+    """A write queued by log_metric/log_param failed in the background writer."""
+
+
+class ModelError(AutologError):
+    """A model directory that cannot be saved, read or served."""
+
+
+class IntegrityError(ModelError):
+    """A file of a model directory no longer matches its recorded sha256."""
+
+    def __init__(self, path: str, expected: str, actual: str) -> None:
+        self.path = path
+        super().__init__(
+            f"model file {path} was changed after it was saved (sha256 {actual[:12]}..., "
+            f"recorded {expected[:12]}...). Refusing to load it; log the model again."
+        )
+
+
+class SignatureError(ModelError, ValueError):
+    """Input given to predict does not match the model's signature."""
+
+
+class FlavorUnavailable(AutologError, ImportError):
+    """The library a flavor needs is not installed."""
+
+    def __init__(self, flavor: str, message: str) -> None:
+        self.flavor = flavor
+        super().__init__(message)

@@ -1,0 +1,1 @@
+"""Models: the Flavor interface, the model directory, signatures, LoadedModel."""

@@ -1,0 +1,187 @@
+"""The two storage interfaces every backend implements.
+
+``Store`` holds experiments, runs, params, metrics and tags. It has one write path for run
+data, ``log_batch``: the fluent API, the Client and the background writer all go through it,
+so a backend validates and persists in exactly one place.
+
+``ArtifactStore`` holds files under one root URI (a run's artifact root, or a model directory).
+Paths given to it are relative and use '/'; a path that escapes the root is refused before
+anything is written.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from typing import IO, Any
+
+from autolog.tracking._entities import (
+    Experiment,
+    FileInfo,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from autolog.tracking._search import Node, OrderKey
+
+
+class Store(abc.ABC):
+    """Run metadata. Construct through ``autolog.store.open_store(uri)``."""
+
+    #: the URI this store was opened with
+    uri: str
+
+    @classmethod
+    @abc.abstractmethod
+    def from_uri(cls, uri: str) -> "Store":
+        """Open (creating if needed) the store a tracking URI names."""
+
+    # -- experiments ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None
+    ) -> str:
+        """Create an experiment and return its id; a name in use raises InvalidInputError."""
+
+    @abc.abstractmethod
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """The experiment, deleted or not; NotFoundError if unknown."""
+
+    @abc.abstractmethod
+    def get_experiment_by_name(self, name: str) -> Experiment | None: ...
+
+    @abc.abstractmethod
+    def search_experiments(
+        self,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter: Node | None = None,
+        order_by: Sequence[OrderKey] = (),
+        page_token: str | None = None,
+    ) -> PagedList:
+        """Experiments; ``filter`` may compare ``attributes.name`` and ``tags.*``."""
+
+    @abc.abstractmethod
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None: ...
+
+    @abc.abstractmethod
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Soft delete: the experiment and its runs move to lifecycle stage 'deleted'."""
+
+    @abc.abstractmethod
+    def restore_experiment(self, experiment_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None: ...
+
+    # -- runs --------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str,
+        start_time: int,
+        tags: Sequence[RunTag] = (),
+        run_name: str | None = None,
+        parent_run_id: str | None = None,
+        run_id: str | None = None,
+    ) -> Run:
+        """A new RUNNING run with a 32-hex id (or ``run_id`` when given) and its artifact root."""
+
+    @abc.abstractmethod
+    def get_run(self, run_id: str) -> Run:
+        """The run with latest metrics, params and tags; NotFoundError if unknown."""
+
+    @abc.abstractmethod
+    def update_run_info(
+        self,
+        run_id: str,
+        status: RunStatus | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo: ...
+
+    @abc.abstractmethod
+    def delete_run(self, run_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def restore_run(self, run_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """The one write path for run data: all of it lands, or none of it (one transaction).
+
+        Refuses a finished or deleted run (RunStateError), an unknown run (NotFoundError),
+        a param re-logged with a different value (ParamChangedError).
+        """
+
+    @abc.abstractmethod
+    def delete_tag(self, run_id: str, key: str) -> None: ...
+
+    @abc.abstractmethod
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Every logged point of one metric, ordered by step then timestamp."""
+
+    @abc.abstractmethod
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter: Node | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[OrderKey] = (),
+        page_token: str | None = None,
+    ) -> PagedList:
+        """Runs matching ``filter`` (an AST from ``autolog.tracking._search``), one page.
+
+        Default order: start_time DESC, then run_id. Runs that lack an ordering key sort last.
+        """
+
+    def close(self) -> None:
+        """Release connections; the store must not be used afterwards."""
+
+
+class ArtifactStore(abc.ABC):
+    """Files under one root URI. Construct through ``open_artifact_store(root_uri)``."""
+
+    def __init__(self, root_uri: str) -> None:
+        self.root_uri = root_uri
+
+    @abc.abstractmethod
+    def log_artifact(self, local_file: str, artifact_path: str | None = None) -> None:
+        """Copy one local file into ``artifact_path`` (a directory under the root)."""
+
+    @abc.abstractmethod
+    def log_artifacts(self, local_dir: str, artifact_path: str | None = None) -> None:
+        """Copy the contents of a local directory into ``artifact_path``."""
+
+    @abc.abstractmethod
+    def write_bytes(self, path: str, data: bytes) -> None:
+        """Write one file at ``path`` (relative to the root), replacing it atomically."""
+
+    @abc.abstractmethod
+    def open(self, path: str, mode: str = "rb") -> IO[Any]:
+        """Open a file under the root for reading ('rb'/'r')."""
+
+    @abc.abstractmethod
+    def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
+        """Direct children of ``path`` (root when None), with paths relative to the root."""
+
+    @abc.abstractmethod
+    def download_artifacts(self, path: str = "", dst_path: str | None = None) -> str:
+        """Copy a file or directory to a local path (a new temp dir when None); return it."""
+
+    @abc.abstractmethod
+    def delete_artifacts(self, path: str | None = None) -> int:
+        """Remove ``path`` (everything when None); return the bytes freed."""

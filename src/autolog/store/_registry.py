@@ -1,0 +1,74 @@
+"""Choosing a backend by URI scheme, through the plugin registries."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from typing import Any
+
+from autolog import _plugins
+from autolog.errors import InvalidInputError, StoreError
+from autolog.store._base import ArtifactStore, Store
+
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+_open_stores: dict[str, Store] = {}
+_lock = threading.Lock()
+
+
+def uri_scheme(uri: str) -> str:
+    """The registry key for a URI: 'postgresql+psycopg://' -> 'postgresql', a path -> 'file'."""
+    match = _SCHEME.match(uri)
+    # one-letter schemes are Windows drive letters, i.e. plain paths
+    if not match or len(match.group(1)) == 1:
+        return "file"
+    return match.group(1).split("+", 1)[0].lower()
+
+
+def _load(registry: _plugins.Registry, uri: str, what: str) -> Any:
+    scheme = uri_scheme(uri)
+    entry = registry.get(scheme)
+    if entry is None:
+        known = ", ".join(sorted(registry.entries)) or "none"
+        raise InvalidInputError(
+            f"no {what} handles {scheme!r} URIs like {uri!r}; registered schemes: {known}. "
+            f"Install the package that provides it (for example pip install 'autolog[s3]')."
+        )
+    try:
+        return entry.load()
+    except ImportError as exc:
+        raise StoreError(
+            f"the {what} for {scheme!r} URIs could not be imported ({exc}); "
+            f"install its extra, for example pip install 'autolog[{_EXTRAS.get(scheme, scheme)}]'"
+        ) from exc
+
+
+_EXTRAS = {"postgresql": "postgres", "s3": "s3", "gs": "s3", "gcs": "s3", "az": "s3", "abfs": "s3"}
+
+
+def open_store(uri: str) -> Store:
+    """The Store for a tracking URI, opened once per process and shared by all threads."""
+    key = uri if uri_scheme(uri) != "file" else os.path.abspath(uri.removeprefix("file://"))
+    with _lock:
+        store = _open_stores.get(key)
+        if store is None:
+            cls = _load(_plugins.stores, uri, "tracking store")
+            store = cls.from_uri(uri)
+            _open_stores[key] = store
+        return store
+
+
+def forget_store(uri: str) -> None:
+    """Close and drop a cached store (tests, ``autolog db upgrade``)."""
+    key = uri if uri_scheme(uri) != "file" else os.path.abspath(uri.removeprefix("file://"))
+    with _lock:
+        store = _open_stores.pop(key, None)
+    if store is not None:
+        store.close()
+
+
+def open_artifact_store(root_uri: str) -> ArtifactStore:
+    """The ArtifactStore rooted at ``root_uri`` (a run's artifact URI, a model directory...)."""
+    cls = _load(_plugins.artifact_stores, root_uri, "artifact store")
+    store: ArtifactStore = cls(root_uri)
+    return store

@@ -1,0 +1,1 @@
+"""Tracking: entities, the fluent API, Client, the background writer, search."""
