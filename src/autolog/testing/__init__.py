@@ -1,0 +1,11 @@
+"""Test helpers shipped for third parties: pytest fixtures and conformance suites.
+
+Subclass a suite in your own tests and provide its fixture, e.g. a store backend::
+
+    from autolog.testing import StoreConformance
+
+    class TestMyStore(StoreConformance):
+        @pytest.fixture
+        def store(self):
+            return MyStore.from_uri("mystore://...")
+"""
