@@ -1,0 +1,43 @@
+"""Writing local files so that a reader never sees half of one."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Callable
+from typing import IO
+
+from autolog.errors import InvalidInputError
+from autolog.store.artifacts._paths import TEMP_PREFIX
+
+
+def atomic_write(dest: str, fill: Callable[[IO[bytes]], None]) -> None:
+    """Create or replace the local file ``dest`` with what ``fill`` writes, atomically.
+
+    The data goes to a temp file beside ``dest`` (same file system), is flushed to disk,
+    then renamed over ``dest``; on any failure the temp file is removed and ``dest`` keeps
+    its old content (or stays absent).
+    """
+    parent = os.path.dirname(dest)
+    try:
+        os.makedirs(parent, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise InvalidInputError(
+            f"cannot write {dest!r}: a parent of it is a file, not a directory ({exc.filename})"
+        ) from exc
+    if os.path.isdir(dest) and not os.path.islink(dest):
+        raise InvalidInputError(f"cannot write the file {dest!r}: a directory is there")
+    tmp = os.path.join(parent, TEMP_PREFIX + secrets.token_hex(8))
+    # os.open with 0o666 lets the umask decide the mode, as for any file the user creates
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            fill(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
