@@ -72,12 +72,12 @@ class FilterSyntaxError(InvalidInputError):
 class UnsafeArtifactPathError(InvalidInputError):
     """An artifact path that would escape the run's artifact root."""
 
-    def __init__(self, path: str, reason: str) -> None:
+    def __init__(self, path: str, reason: str, hint: str | None = None) -> None:
         self.path = path
-        super().__init__(
-            f"artifact path {path!r} is not allowed: {reason}. Use a relative path inside "
-            "the run's artifact root, such as 'plots/loss.svg'."
+        hint = hint or (
+            "Use a relative path inside the run's artifact root, such as 'plots/loss.svg'."
         )
+        super().__init__(f"artifact path {path!r} is not allowed: {reason}. {hint}")
 
 
 class NotFoundError(AutologError, LookupError):

@@ -9,3 +9,6 @@ Subclass a suite in your own tests and provide its fixture, e.g. a store backend
         def store(self):
             return MyStore.from_uri("mystore://...")
 """
+
+from autolog.testing._artifacts import ArtifactStoreConformance
+from autolog.testing._flavor import FlavorConformance, registered_flavor
