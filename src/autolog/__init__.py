@@ -1,2 +1,143 @@
-"""autolog: records machine-learning training by itself."""
+"""autolog: records machine-learning training by itself.
+
+The tracking API keeps MLflow's fluent names::
+
+    import autolog
+
+    with autolog.start_run():
+        autolog.log_param("lr", 0.01)
+        autolog.log_metric("loss", 0.25, step=1)
+
+``autolog.Client`` has the explicit, run-id-taking versions; errors live in ``autolog.errors``.
+Importing autolog imports no numpy, pandas, SQLAlchemy or ML library.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+from autolog import errors
+from autolog.tracking._client import Client
+from autolog.tracking._entities import (
+    Experiment,
+    FileInfo,
+    Metric,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from autolog.tracking._fluent import (
+    ActiveRun,
+    active_run,
+    delete_tag,
+    end_run,
+    flush,
+    get_artifact_uri,
+    get_experiment,
+    get_experiment_by_name,
+    get_run,
+    get_tracking_uri,
+    last_active_run,
+    log_artifact,
+    log_artifacts,
+    log_dict,
+    log_figure,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    log_text,
+    search_experiments,
+    search_runs,
+    set_experiment,
+    set_tag,
+    set_tags,
+    set_tracking_uri,
+    start_run,
+)
+
+__all__ = [
+    # tracking: where and which experiment
+    "set_tracking_uri",
+    "get_tracking_uri",
+    "set_experiment",
+    "get_experiment",
+    "get_experiment_by_name",
+    "search_experiments",
+    # runs
+    "start_run",
+    "end_run",
+    "active_run",
+    "last_active_run",
+    "get_run",
+    "search_runs",
+    # run data
+    "log_param",
+    "log_params",
+    "log_metric",
+    "log_metrics",
+    "set_tag",
+    "set_tags",
+    "delete_tag",
+    "flush",
+    # artifacts
+    "log_artifact",
+    "log_artifacts",
+    "log_text",
+    "log_dict",
+    "log_figure",
+    "get_artifact_uri",
+    # classes
+    "Client",
+    "ActiveRun",
+    "Run",
+    "RunInfo",
+    "RunData",
+    "Metric",
+    "Param",
+    "RunTag",
+    "Experiment",
+    "RunStatus",
+    "ViewType",
+    "FileInfo",
+    "errors",
+    # models (loaded on first use, see __getattr__ below)
+    "log_model",
+    "save_model",
+    "load_model",
+    "flavors",
+    "Flavor",
+    "LoadedModel",
+    "ModelInfo",
+]
+
+if TYPE_CHECKING:
+    from autolog.models import Flavor, LoadedModel, ModelInfo, flavors, load_model, log_model, save_model
+
+# name -> module holding it; these load on first use so that `import autolog` stays light
+_LAZY = {
+    "log_model": "autolog.models",
+    "save_model": "autolog.models",
+    "load_model": "autolog.models",
+    "flavors": "autolog.models",
+    "Flavor": "autolog.models",
+    "LoadedModel": "autolog.models",
+    "ModelInfo": "autolog.models",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'autolog' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -7,8 +7,6 @@ what it wrote.
 
 from __future__ import annotations
 
-import io
-import json
 import os
 import posixpath
 import time
@@ -128,8 +126,8 @@ class Client:
         return self.store.search_experiments(
             view_type=ViewType.coerce(view_type),
             max_results=_positive(max_results, "max_results") if max_results is not None else 1000,
-            filter=parse_filter(filter_string) if filter_string else None,
-            order_by=tuple(parse_order_by(order_by)) if order_by else (),
+            filter=parse_filter(filter_string, "experiments") if filter_string else None,
+            order_by=tuple(parse_order_by(order_by, "experiments")) if order_by else (),
             page_token=page_token,
         )
 
@@ -421,6 +419,8 @@ class Client:
 
     def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
         """Write a dict as JSON, or as YAML when ``artifact_file`` ends in .yaml/.yml."""
+        import json
+
         ext = posixpath.splitext(artifact_file)[1].lower()
         if ext in (".yaml", ".yml"):
             import yaml
@@ -441,6 +441,8 @@ class Client:
             raise InvalidInputError(
                 f"artifact_file {artifact_file!r} has no extension; name the format, e.g. 'plot.png'"
             )
+        import io
+
         artifacts = self._artifacts(run_id, write=True)
         buffer = io.BytesIO()
         figure.savefig(buffer, format=ext)

@@ -7,17 +7,18 @@ stays cheap. Git is read from the ``.git`` files directly; only the dirty flag n
 
 from __future__ import annotations
 
-import getpass
 import os
-import platform
-import secrets
-import socket
-import subprocess
 import sys
 import threading
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autolog.tracking import _tags
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+# getpass, socket, platform, subprocess, pathlib and secrets are imported when first needed:
+# `import autolog` must stay fast, and a process that never starts a run never needs them
 
 _lock = threading.Lock()
 _cached: dict[str, str] | None = None
@@ -26,6 +27,8 @@ _GIT_TIMEOUT_S = 2.0
 
 
 def user() -> str:
+    import getpass
+
     try:
         return getpass.getuser()
     except Exception:  # no login name (containers without a passwd entry)
@@ -46,6 +49,10 @@ def system_tags() -> dict[str, str]:
 
 
 def _compute() -> dict[str, str]:
+    import platform
+    import socket
+    from pathlib import Path
+
     from autolog import __version__
 
     tags = {
@@ -80,6 +87,8 @@ def _source_file() -> str | None:
 
 def _git_dir(start: Path) -> Path | None:
     """The ``.git`` directory of the repository containing ``start`` (None outside one)."""
+    from pathlib import Path
+
     try:
         path = start.resolve()
     except OSError:
@@ -131,6 +140,8 @@ def _git_head(git_dir: Path) -> str | None:
 
 
 def _git_dirty(work_tree: Path) -> bool | None:
+    import subprocess
+
     try:
         result = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
@@ -163,6 +174,8 @@ _ANIMALS = (
 
 def run_name() -> str:
     """A readable run name such as 'brave-otter-417'."""
+    import secrets
+
     return (
         f"{secrets.choice(_ADJECTIVES)}-{secrets.choice(_ANIMALS)}-{secrets.randbelow(1000)}"
     )

@@ -9,7 +9,6 @@ interpreter exits because of an uncaught exception.
 from __future__ import annotations
 
 import atexit
-import logging
 import os
 import sys
 import threading
@@ -35,9 +34,15 @@ from autolog.tracking._entities import (
 from autolog.tracking._writer import METRIC
 
 if TYPE_CHECKING:
+    import logging
     import pandas
 
-logger = logging.getLogger("autolog")
+
+
+def _logger() -> logging.Logger:
+    import logging  # imported late: it costs milliseconds that `import autolog` should not pay
+
+    return logging.getLogger("autolog")
 
 DEFAULT_EXPERIMENT = "Default"
 DEFAULT_DIRECTORY = "autolog-runs"
@@ -68,7 +73,7 @@ class ActiveRun(Run):
             try:
                 _end_through(self.info.run_id, status)
             except Exception as ours:
-                logger.error("autolog could not end run %s cleanly: %s", self.info.run_id, ours)
+                _logger().error("autolog could not end run %s cleanly: %s", self.info.run_id, ours)
         return False
 
 
@@ -558,7 +563,7 @@ def _at_exit() -> None:
     try:
         writer.drain()
     except Exception as exc:
-        logger.error("autolog: %s", exc)
+        _logger().error("autolog: %s", exc)
     status = RunStatus.FAILED if _exiting_on_error else RunStatus.FINISHED
     with _lock:
         frames = list(_open_frames.values())
@@ -567,7 +572,7 @@ def _at_exit() -> None:
         try:
             frame.client.set_terminated(frame.run_id, status)
         except Exception as exc:
-            logger.error("autolog: could not end run %s at exit: %s", frame.run_id, exc)
+            _logger().error("autolog: could not end run %s at exit: %s", frame.run_id, exc)
     writer.stop()
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import operator
-import re
 from typing import Any, Final
 
 from autolog.errors import InvalidInputError
@@ -15,7 +14,6 @@ from autolog.errors import InvalidInputError
 MAX_KEY_LENGTH: Final = 250
 MAX_PARAM_VALUE_LENGTH: Final = 6000
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # keys validated once per process; bounded so a key per step cannot grow it forever
 _valid_keys: set[str] = set()
 _VALID_KEYS_MAX: Final = 100_000
@@ -48,12 +46,12 @@ def _broken_rule(key: str) -> str | None:
         return "it starts with '/'; names are relative, like 'loss/train'"
     if ".." in key.split("/"):
         return "it contains a '..' path segment; use a name without '..' between slashes"
-    found = _CONTROL.search(key)
-    if found is not None:
-        return (
-            f"it contains the control character {found.group()!r} at position {found.start()}; "
-            "use printable characters only"
-        )
+    for position, char in enumerate(key):
+        if char < " " or char == "\x7f":
+            return (
+                f"it contains the control character {char!r} at position {position}; "
+                "use printable characters only"
+            )
     return None
 
 

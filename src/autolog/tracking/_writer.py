@@ -17,19 +17,26 @@ Guarantees:
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autolog.errors import AutologError, BackgroundWriteError
 from autolog.tracking._entities import Metric, Param, RunTag
 
-logger = logging.getLogger("autolog")
+
+
+def _logger() -> logging.Logger:
+    import logging  # imported late: it costs milliseconds that `import autolog` should not pay
+
+    return logging.getLogger("autolog")
+
+if TYPE_CHECKING:
+    import logging
 
 #: entry kinds (first element of a queued tuple)
 METRIC, PARAM, TAG = 0, 1, 2
@@ -167,7 +174,7 @@ class Writer:
                 error = exc
             if pause is None:
                 break
-            logger.debug("retrying a failed background write (attempt %d): %s", attempt + 1, error)
+            _logger().debug("retrying a failed background write (attempt %d): %s", attempt + 1, error)
             time.sleep(pause)
         self.failures.append(
             FailedWrite(run_id, error, metrics, list(params.values()), list(tags.values()))
@@ -191,7 +198,7 @@ class Writer:
                 try:
                     self._write_some(_BATCH)
                 except Exception:  # never let the thread die; failures are recorded per batch
-                    logger.exception("autolog background writer failed")
+                    _logger().exception("autolog background writer failed")
 
     def stop(self) -> None:
         """Write what is queued and stop the thread (tests, interpreter exit)."""
