@@ -115,9 +115,14 @@ __all__ = [
     "Flavor",
     "LoadedModel",
     "ModelInfo",
+    # autologging (loaded on first use)
+    "enable",
+    "disable",
+    "enabled",
 ]
 
 if TYPE_CHECKING:
+    from autolog.autologging import disable, enable, enabled
     from autolog.models import Flavor, LoadedModel, ModelInfo, flavors, load_model, log_model, save_model
 
 # name -> module holding it; these load on first use so that `import autolog` stays light
@@ -129,6 +134,9 @@ _LAZY = {
     "Flavor": "autolog.models",
     "LoadedModel": "autolog.models",
     "ModelInfo": "autolog.models",
+    "enable": "autolog.autologging",
+    "disable": "autolog.autologging",
+    "enabled": "autolog.autologging",
 }
 
 
