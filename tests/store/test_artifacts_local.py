@@ -101,7 +101,9 @@ def test_root_that_is_itself_a_link(tmp_path: Path) -> None:
 
 
 @needs_symlinks
-def test_explicit_log_artifact_of_a_symlink_is_followed(root: Path, outside: Path, tmp_path: Path) -> None:
+def test_explicit_log_artifact_of_a_symlink_is_followed(
+    root: Path, outside: Path, tmp_path: Path
+) -> None:
     link = tmp_path / "config.txt"
     link.symlink_to(outside / "passwd")
     store = open_artifact_store(str(root))

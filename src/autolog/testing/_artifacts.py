@@ -57,11 +57,10 @@ def _read_tree(root: Path) -> dict[str, bytes]:
 
 
 class ArtifactStoreConformance:
-    """Behaviour every artifact store shares, tested through the public interface."""
+    """Behaviour every artifact store shares, tested through the public interface.
 
-    @pytest.fixture
-    def artifact_root(self) -> str:
-        raise NotImplementedError("subclasses provide a fresh artifact root URI per test")
+    Needs the fixture ``artifact_root``: a fresh root URI per test.
+    """
 
     @pytest.fixture
     def artifacts(self, artifact_root: str) -> ArtifactStore:
@@ -77,7 +76,8 @@ class ArtifactStoreConformance:
         made: list[str] = []
         yield made
         for path in made:
-            shutil.rmtree(os.path.dirname(path) if os.path.isfile(path) else path, ignore_errors=True)
+            tmp_dir = os.path.dirname(path) if os.path.isfile(path) else path
+            shutil.rmtree(tmp_dir, ignore_errors=True)
 
     # -- write and read ------------------------------------------------------------------------
     def test_root_need_not_exist(self, artifacts: ArtifactStore) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import tempfile
 from collections.abc import Callable
 from typing import IO
 
@@ -12,7 +13,7 @@ from autolog.errors import InvalidInputError
 from autolog.store.artifacts._paths import TEMP_PREFIX
 
 
-def atomic_write(dest: str, fill: Callable[[IO[bytes]], None]) -> None:
+def atomic_write(dest: str, fill: Callable[[IO[bytes]], object]) -> None:
     """Create or replace the local file ``dest`` with what ``fill`` writes, atomically.
 
     The data goes to a temp file beside ``dest`` (same file system), is flushed to disk,
@@ -41,3 +42,20 @@ def atomic_write(dest: str, fill: Callable[[IO[bytes]], None]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def check_read_mode(mode: str) -> None:
+    """Artifact files open for reading only, as bytes ('rb') or UTF-8 text ('r')."""
+    if mode not in ("rb", "r"):
+        raise InvalidInputError(
+            f"artifacts open for reading only: mode must be 'rb' or 'r', got {mode!r}"
+        )
+
+
+def download_target(rel: str, dst_path: str | None) -> str:
+    """Where ``download_artifacts`` puts ``rel``: inside ``dst_path`` or a new temp dir."""
+    if dst_path is None:
+        dst_dir = tempfile.mkdtemp(prefix="autolog-")
+    else:
+        dst_dir = os.path.abspath(dst_path)
+    return os.path.join(dst_dir, rel.rsplit("/", 1)[-1]) if rel else dst_dir

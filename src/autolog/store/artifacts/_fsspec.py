@@ -18,17 +18,15 @@ import io
 import json
 import os
 import shutil
-import tempfile
 from typing import IO, Any
 
 from autolog.errors import InvalidInputError, NotFoundError, StoreError
 from autolog.store._base import ArtifactStore
-from autolog.store.artifacts._files import atomic_write
+from autolog.store.artifacts._files import atomic_write, check_read_mode, download_target
 from autolog.store.artifacts._paths import clean_file_path, clean_path, join
 from autolog.store.artifacts._sources import source_file, source_tree
 from autolog.tracking._entities import FileInfo
 
-_MODES = ("rb", "r")
 _PACKAGES = {"s3": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs"}
 
 
@@ -69,8 +67,8 @@ class FsspecArtifactStore(ArtifactStore):
         protocol, sep, rest = root_uri.partition("://")
         if not sep or not protocol or not rest.strip("/"):
             raise InvalidInputError(
-                f"artifact root {root_uri!r} is not an fsspec URL; expected protocol://bucket/prefix, "
-                "such as s3://my-bucket/artifacts"
+                f"artifact root {root_uri!r} is not an fsspec URL; expected "
+                "protocol://bucket/prefix, such as s3://my-bucket/artifacts"
             )
         self.protocol = protocol.lower()
         self._options = storage_options
@@ -95,12 +93,15 @@ class FsspecArtifactStore(ArtifactStore):
                 fs, root = fsspec.core.url_to_fs(self.root_uri, **options)
             except ImportError as exc:
                 package = _PACKAGES.get(self.protocol, f"the fsspec backend for {self.protocol}://")
-                hint = "pip install 'autolog[s3]'" if self.protocol == "s3" else f"pip install {package}"
+                hint = "'autolog[s3]'" if self.protocol == "s3" else package
                 raise StoreError(
-                    f"artifact root {self.root_uri!r} needs {package}, which is not installed ({exc}): {hint}"
+                    f"artifact root {self.root_uri!r} needs {package}, which is not installed "
+                    f"({exc}): pip install {hint}"
                 ) from exc
             except ValueError as exc:
-                raise StoreError(f"artifact root {self.root_uri!r} cannot be opened: {exc}") from exc
+                raise StoreError(
+                    f"artifact root {self.root_uri!r} cannot be opened: {exc}"
+                ) from exc
             self._fs, self._root = fs, root.rstrip("/")
         return self._fs
 
@@ -138,8 +139,7 @@ class FsspecArtifactStore(ArtifactStore):
 
     # -- reading -------------------------------------------------------------------------------
     def open(self, path: str, mode: str = "rb") -> IO[Any]:
-        if mode not in _MODES:
-            raise InvalidInputError(f"artifacts open for reading only: mode must be 'rb' or 'r', got {mode!r}")
+        check_read_mode(mode)
         rel = clean_file_path(path)
         full = self._full(rel)
         if self.fs.isdir(full):
@@ -179,8 +179,7 @@ class FsspecArtifactStore(ArtifactStore):
             files = None
         else:
             raise NotFoundError(f"no artifact {rel or '(root)'!r} under {self.root_uri}")
-        dst_dir = os.path.abspath(dst_path) if dst_path is not None else tempfile.mkdtemp(prefix="autolog-")
-        target = os.path.join(dst_dir, rel.rsplit("/", 1)[-1]) if rel else dst_dir
+        target = download_target(rel, dst_path)
         if files is None:
             self._get(full, target)
             return target

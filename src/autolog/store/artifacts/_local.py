@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import urllib.parse
 from typing import IO, Any
 
 from autolog.errors import InvalidInputError, NotFoundError, UnsafeArtifactPathError
 from autolog.store._base import ArtifactStore
-from autolog.store.artifacts._files import atomic_write
+from autolog.store.artifacts._files import atomic_write, check_read_mode, download_target
 from autolog.store.artifacts._paths import TEMP_PREFIX, clean_file_path, clean_path
 from autolog.store.artifacts._sources import inside, source_file, source_tree, walk_files
 from autolog.tracking._entities import FileInfo
-
-_MODES = ("rb", "r")
 
 
 def local_root(root_uri: str) -> str:
@@ -58,7 +55,8 @@ class LocalArtifactStore(ArtifactStore):
         if not inside(real, real_root):
             raise UnsafeArtifactPathError(
                 original if original is not None else rel,
-                f"it resolves to {real!r} through a symlink, outside the artifact root {self.root!r}",
+                f"it resolves to {real!r} through a symlink, outside the artifact root "
+                f"{self.root!r}",
             )
         return dest
 
@@ -99,8 +97,7 @@ class LocalArtifactStore(ArtifactStore):
 
     # -- reading -------------------------------------------------------------------------------
     def open(self, path: str, mode: str = "rb") -> IO[Any]:
-        if mode not in _MODES:
-            raise InvalidInputError(f"artifacts open for reading only: mode must be 'rb' or 'r', got {mode!r}")
+        check_read_mode(mode)
         rel = clean_file_path(path)
         local = self._resolve(rel, path)
         if os.path.isdir(local):
@@ -136,8 +133,7 @@ class LocalArtifactStore(ArtifactStore):
         local = self._resolve(rel, path)
         if not os.path.exists(local):
             raise NotFoundError(f"no artifact {rel or '(root)'!r} under {self.root_uri}")
-        dst_dir = os.path.abspath(dst_path) if dst_path is not None else tempfile.mkdtemp(prefix="autolog-")
-        target = os.path.join(dst_dir, rel.rsplit("/", 1)[-1]) if rel else dst_dir
+        target = download_target(rel, dst_path)
         if os.path.isdir(local):
             files = walk_files(local, action="download artifacts", skip_temp=True)
             os.makedirs(target, exist_ok=True)

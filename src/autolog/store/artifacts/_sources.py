@@ -34,7 +34,8 @@ def source_file(local_file: str, artifact_path: str | None) -> tuple[str, str]:
     if os.path.isdir(local_file):
         raise IsADirectoryError(
             errno.EISDIR,
-            f"cannot log artifact: {local_file!r} is a directory; use log_artifacts for directories",
+            f"cannot log artifact: {local_file!r} is a directory; use log_artifacts for a "
+            "directory",
             local_file,
         )
     if not os.path.isfile(local_file):
@@ -60,7 +61,8 @@ def source_tree(local_dir: str, artifact_path: str | None) -> list[tuple[str, st
     if not os.path.isdir(local_dir):
         raise NotADirectoryError(
             errno.ENOTDIR,
-            f"cannot log artifacts: {local_dir!r} is not a directory; use log_artifact for one file",
+            f"cannot log artifacts: {local_dir!r} is not a directory; use log_artifact for "
+            "one file",
             local_dir,
         )
     files = walk_files(local_dir, action="log artifacts")
