@@ -16,6 +16,11 @@
     │   └── SignatureError (ValueError)        predict input that breaks the signature
     └── FlavorUnavailable (ImportError)        a flavor whose library is not installed
 
+    AutologWarning (UserWarning)               what autolog warns about (tests make these errors)
+    ├── PluginWarning                          a broken plugin, skipped
+    ├── FormatConversionWarning                an extra model format that could not be written
+    └── UntrustedPickleWarning                 a pickle-based model loaded from a non-local URI
+
 Errors carry their subject (``.run_id``, ``.flavor``, ``.path``) so callers can act on them.
 """
 
@@ -37,6 +42,10 @@ __all__ = [
     "IntegrityError",
     "SignatureError",
     "FlavorUnavailable",
+    "AutologWarning",
+    "PluginWarning",
+    "FormatConversionWarning",
+    "UntrustedPickleWarning",
 ]
 
 
@@ -149,3 +158,19 @@ class FlavorUnavailable(AutologError, ImportError):
     def __init__(self, flavor: str, message: str) -> None:
         self.flavor = flavor
         super().__init__(message)
+
+
+class AutologWarning(UserWarning):
+    """Base class of the warnings autolog issues."""
+
+
+class PluginWarning(AutologWarning):
+    """A plugin (for example a third-party flavor) could not be used and was skipped."""
+
+
+class FormatConversionWarning(AutologWarning):
+    """One of several requested model formats could not be written; the others were."""
+
+
+class UntrustedPickleWarning(AutologWarning):
+    """A pickle-based model was loaded from a non-local URI: loading it runs its code."""

@@ -65,6 +65,9 @@ class Flavor:
     requirement: ClassVar[str] = ""
     #: the extra of our package that installs the library, e.g. "sklearn"
     extra: ClassVar[str] = ""
+    #: formats whose loading runs code stored in the file (pickle and friends); load_model
+    #: warns before loading one of these from a non-local URI
+    pickle_formats: ClassVar[tuple[str, ...]] = ("pickle",)
 
     def handles(self, model: Any) -> bool:
         """Is ``model`` one of this library's objects? Must not import the library."""
