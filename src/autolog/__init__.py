@@ -123,14 +123,14 @@ __all__ = [
 
 if TYPE_CHECKING:
     from autolog.autologging import disable, enable, enabled
-    from autolog.models import Flavor, LoadedModel, ModelInfo, flavors, load_model, log_model, save_model
+    from autolog.models import Flavor, LoadedModel, ModelInfo, load_model, log_model, save_model
 
-# name -> module holding it; these load on first use so that `import autolog` stays light
+# name -> module holding it; these load on first use so that `import autolog` stays light.
+# `flavors` is the package autolog.flavors itself, which is callable: autolog.flavors()
 _LAZY = {
     "log_model": "autolog.models",
     "save_model": "autolog.models",
     "load_model": "autolog.models",
-    "flavors": "autolog.models",
     "Flavor": "autolog.models",
     "LoadedModel": "autolog.models",
     "ModelInfo": "autolog.models",
@@ -141,11 +141,13 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name == "flavors":
+        return importlib.import_module("autolog.flavors")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'autolog' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

@@ -1,0 +1,206 @@
+"""``save_model`` and ``log_model``: one model, one self-describing directory."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autolog.errors import InvalidInputError
+from autolog.models import _directory, _discovery
+from autolog.models._flavor import Flavor
+
+#: history entries beyond this many characters are dropped, oldest first (tags are bounded)
+_HISTORY_LIMIT = 4000
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What ``save_model`` / ``log_model`` wrote."""
+
+    #: ``runs:/<run_id>/<name>`` for a logged model, the directory for a saved one
+    model_uri: str
+    run_id: str | None
+    #: the model's path inside the run's artifacts (None for save_model)
+    artifact_path: str | None
+    #: flavor name -> its entry in model.yaml (format, files, library version, ...)
+    flavors: dict[str, dict[str, Any]]
+    #: the signature object (or its dict form), None when none was given
+    signature: Any
+    #: total size of the model directory
+    model_size_bytes: int
+    #: every file of the directory (relative path) -> size in bytes
+    file_sizes: dict[str, int]
+    #: ISO 8601 time of saving, UTC
+    created: str
+    requirements: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def signature_to_dict(signature: Any) -> dict[str, Any] | None:
+    """The readable form stored in model.yaml."""
+    if signature is None:
+        return None
+    if isinstance(signature, Mapping):
+        return dict(signature)
+    to_dict = getattr(signature, "to_dict", None)
+    if callable(to_dict):
+        result = to_dict()
+        if isinstance(result, Mapping):
+            return dict(result)
+    raise InvalidInputError(
+        f"signature must come from autolog.infer_signature(...) (or be its dict form); "
+        f"got {type(signature).__name__}"
+    )
+
+
+def _formats(flavor: Flavor, formats: str | Sequence[str] | None) -> list[str]:
+    if formats is None:
+        return [flavor.formats[0]]
+    wanted = [formats] if isinstance(formats, str) else list(formats)
+    unknown = [f for f in wanted if f not in flavor.formats]
+    if not wanted or unknown:
+        raise InvalidInputError(
+            f"flavor {flavor.name!r} writes formats {', '.join(flavor.formats)}; "
+            f"got {', '.join(map(repr, unknown)) or 'an empty list'}"
+        )
+    return list(dict.fromkeys(wanted))
+
+
+def _write(
+    model: Any,
+    dest: Path,
+    *,
+    signature: Any,
+    input_example: Any,
+    formats: str | Sequence[str] | None,
+    flavor: str | None,
+    pip_requirements: Sequence[str] | None,
+    metadata: Mapping[str, Any] | None,
+    run_id: str | None = None,
+    artifact_path: str | None = None,
+) -> tuple[dict[str, Any], dict[str, int]]:
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise InvalidInputError(f"metadata must be a dict, got {type(metadata).__name__}")
+    if isinstance(pip_requirements, str):
+        pip_requirements = [pip_requirements]
+    chosen = _discovery.flavor_for(model, flavor)
+    doc = _directory.write_model(
+        model,
+        chosen,
+        _formats(chosen, formats),
+        dest,
+        signature=signature_to_dict(signature),
+        input_example=input_example,
+        pip_requirements=pip_requirements,
+        metadata=metadata,
+        run_id=run_id,
+        artifact_path=artifact_path,
+    )
+    sizes = {p.relative_to(dest).as_posix(): p.stat().st_size for p in dest.rglob("*") if p.is_file()}
+    return doc, sizes
+
+
+def _info(doc: dict[str, Any], sizes: dict[str, int], uri: str, signature: Any) -> ModelInfo:
+    return ModelInfo(
+        model_uri=uri,
+        run_id=doc["run_id"],
+        artifact_path=doc["artifact_path"],
+        flavors=doc["flavors"],
+        signature=signature if signature is not None else doc["signature"],
+        model_size_bytes=sum(sizes.values()),
+        file_sizes=sizes,
+        created=doc["created"],
+        requirements=doc["requirements"],
+        metadata=doc["metadata"],
+    )
+
+
+def save_model(
+    model: Any,
+    path: str | Path,
+    signature: Any = None,
+    input_example: Any = None,
+    formats: str | Sequence[str] | None = None,
+    flavor: str | None = None,
+    pip_requirements: Sequence[str] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> ModelInfo:
+    """Save ``model`` as a model directory at ``path`` (which must not exist or be empty).
+
+    ``flavor`` forces a flavor (default: the first whose ``handles(model)`` is true, the
+    python flavor last). ``formats`` lists the serializations to write (default: the
+    flavor's first); the first must succeed, a later one that fails is a warning.
+    """
+    dest = Path(path).expanduser().absolute()
+    doc, sizes = _write(
+        model, dest, signature=signature, input_example=input_example, formats=formats,
+        flavor=flavor, pip_requirements=pip_requirements, metadata=metadata,
+    )
+    return _info(doc, sizes, str(dest), signature)
+
+
+def log_model(
+    model: Any,
+    name: str,
+    signature: Any = None,
+    input_example: Any = None,
+    formats: str | Sequence[str] | None = None,
+    flavor: str | None = None,
+    pip_requirements: Sequence[str] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> ModelInfo:
+    """Save ``model`` into the active run's artifacts under ``name`` (a run is started if
+    none is active); ``model_uri`` of the result is ``runs:/<run_id>/<name>``."""
+    import autolog
+    from autolog.store import open_artifact_store
+
+    if not isinstance(name, str) or not name.strip("/ "):
+        raise InvalidInputError(f"name must be a relative artifact path like 'model', got {name!r}")
+    name = name.strip("/")
+    run = autolog.active_run() or autolog.start_run()
+    run_id = run.info.run_id
+    artifacts = open_artifact_store(run.info.artifact_uri)
+    if artifacts.list_artifacts(name):
+        raise InvalidInputError(
+            f"run {run_id} already has artifacts under {name!r}; log the model under another name"
+        )
+    with tempfile.TemporaryDirectory(prefix="autolog-model-") as tmp:
+        local = Path(tmp) / "model"
+        doc, sizes = _write(
+            model, local, signature=signature, input_example=input_example, formats=formats,
+            flavor=flavor, pip_requirements=pip_requirements, metadata=metadata,
+            run_id=run_id, artifact_path=name,
+        )
+        artifacts.log_artifacts(str(local), name)
+    _record_history(autolog, run_id, name, doc, sum(sizes.values()))
+    return _info(doc, sizes, f"runs:/{run_id}/{name}", signature)
+
+
+def _record_history(autolog: Any, run_id: str, name: str, doc: dict[str, Any], size: int) -> None:
+    """Append this model to the run's ``autolog.log-model.history`` tag (a JSON list)."""
+    from autolog.tracking._tags import LOGGED_MODELS
+
+    current = autolog.get_run(run_id).data.tags.get(LOGGED_MODELS)
+    try:
+        history = json.loads(current) if current else []
+        if not isinstance(history, list):
+            history = []
+    except ValueError:
+        history = []
+    history.append(
+        {
+            "artifact_path": name,
+            "flavors": list(doc["flavors"]),
+            "created": doc["created"],
+            "model_size_bytes": size,
+        }
+    )
+    text = json.dumps(history, separators=(",", ":"))
+    while len(text) > _HISTORY_LIMIT and len(history) > 1:
+        history.pop(0)
+        text = json.dumps(history, separators=(",", ":"))
+    autolog.set_tag(LOGGED_MODELS, text)
