@@ -100,7 +100,8 @@ def test_no_runs_in_a_deleted_experiment(store: MemoryStore) -> None:
 
 def test_status_given_as_text(store: MemoryStore) -> None:
     rid = store.create_run("0", "u", 0).info.run_id
-    assert store.update_run_info(rid, "finished").status is RunStatus.FINISHED  # type: ignore[arg-type]
+    info = store.update_run_info(rid, "finished")  # type: ignore[arg-type]
+    assert info.status is RunStatus.FINISHED
     with pytest.raises(InvalidInputError, match="RUNNING"):
         store.update_run_info(rid, "done")  # type: ignore[arg-type]
 

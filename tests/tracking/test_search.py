@@ -103,7 +103,9 @@ def test_and_binds_tighter_than_or() -> None:
 
 def test_parentheses_override_precedence() -> None:
     a, b, c = (C("metric", k, ">", 0.0) for k in "abc")
-    assert parse_filter("(metrics.a > 0 OR metrics.b > 0) AND metrics.c > 0") == And((Or((a, b)), c))
+    assert parse_filter("(metrics.a > 0 OR metrics.b > 0) AND metrics.c > 0") == And(
+        (Or((a, b)), c)
+    )
     assert parse_filter("((metrics.a > 0))") == a
 
 
@@ -197,7 +199,9 @@ def test_syntax_error_is_a_value_error() -> None:
 
 
 def test_experiment_filters() -> None:
-    assert parse_filter("name LIKE 'x%'", kind="experiments") == C("attribute", "name", "LIKE", "x%")
+    assert parse_filter("name LIKE 'x%'", kind="experiments") == C(
+        "attribute", "name", "LIKE", "x%"
+    )
     assert parse_filter("attributes.creation_time > 5", kind="experiments") == C(
         "attribute", "creation_time", ">", 5.0
     )
@@ -226,7 +230,9 @@ def test_parse_order_by() -> None:
         OrderKey("tag", "a b", False),
     ]
     assert parse_order_by("metrics.acc DESC") == [OrderKey("metric", "acc", False)]
-    assert parse_order_by(["name DESC"], kind="experiments") == [OrderKey("attribute", "name", False)]
+    assert parse_order_by(["name DESC"], kind="experiments") == [
+        OrderKey("attribute", "name", False)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -311,11 +317,16 @@ def test_sort_runs() -> None:
 
 
 def test_sort_experiments() -> None:
-    exps = [Experiment(str(i), n, "/x", creation_time=t) for i, (n, t) in enumerate(
-        [("b", 5), ("a", 5), ("c", 9)]
-    )]
+    exps = [
+        Experiment(str(i), n, "/x", creation_time=t)
+        for i, (n, t) in enumerate([("b", 5), ("a", 5), ("c", 9)])
+    ]
     assert [e.name for e in sort_experiments(exps)] == ["c", "b", "a"]
-    assert [e.name for e in sort_experiments(exps, [OrderKey("attribute", "name")])] == ["a", "b", "c"]
+    assert [e.name for e in sort_experiments(exps, [OrderKey("attribute", "name")])] == [
+        "a",
+        "b",
+        "c",
+    ]
     tagged = Experiment("9", "t", "/x", tags={"team": "x"})
     assert matches(parse_filter("tags.team = 'x'", "experiments"), tagged)
     assert not matches(parse_filter("creation_time > 0", "experiments"), tagged)

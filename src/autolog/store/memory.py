@@ -116,7 +116,9 @@ class MemoryStore(Store):
         self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None
     ) -> str:
         name = self._check_experiment_name(name)
-        checked_tags = {check.check_key(k, "tag key"): check.tag_value(k, v) for k, v in (tags or {}).items()}
+        checked_tags = {
+            check.check_key(k, "tag key"): check.tag_value(k, v) for k, v in (tags or {}).items()
+        }
         with self._lock:
             self._check_name_free(name)
             experiment_id = str(self._next_experiment_id)
@@ -207,7 +209,9 @@ class MemoryStore(Store):
         parent_run_id: str | None = None,
         run_id: str | None = None,
     ) -> Run:
-        checked_tags = {check.check_key(t.key, "tag key"): check.tag_value(t.key, t.value) for t in tags}
+        checked_tags = {
+            check.check_key(t.key, "tag key"): check.tag_value(t.key, t.value) for t in tags
+        }
         if run_id is not None and not (isinstance(run_id, str) and _RUN_ID.match(run_id)):
             raise InvalidInputError(
                 f"run_id must be 32 lowercase hex characters, got {run_id!r}; "
@@ -292,8 +296,12 @@ class MemoryStore(Store):
             )
             for m in metrics
         ]
-        new_params = [(check.check_key(p.key, "param key"), check.param_value(p.key, p.value)) for p in params]
-        new_tags = [(check.check_key(t.key, "tag key"), check.tag_value(t.key, t.value)) for t in tags]
+        new_params = [
+            (check.check_key(p.key, "param key"), check.param_value(p.key, p.value)) for p in params
+        ]
+        new_tags = [
+            (check.check_key(t.key, "tag key"), check.tag_value(t.key, t.value)) for t in tags
+        ]
         with self._lock:
             record = self._writable_run(run_id)
             pending: dict[str, str] = {}
@@ -308,7 +316,10 @@ class MemoryStore(Store):
             for metric in new_metrics:
                 record.history.setdefault(metric.key, []).append(metric)
                 latest = record.latest.get(metric.key)
-                if latest is None or (metric.step, metric.timestamp) >= (latest.step, latest.timestamp):
+                if latest is None or (metric.step, metric.timestamp) >= (
+                    latest.step,
+                    latest.timestamp,
+                ):
                     record.latest[metric.key] = metric
 
     def delete_tag(self, run_id: str, key: str) -> None:
@@ -375,7 +386,11 @@ class MemoryStore(Store):
     def _check_name_free(self, name: str) -> None:
         for record in self._experiments.values():
             if record.name == name:
-                stage = " (deleted; restore or rename it)" if record.lifecycle_stage is LifecycleStage.DELETED else ""
+                stage = (
+                    " (deleted; restore or rename it)"
+                    if record.lifecycle_stage is LifecycleStage.DELETED
+                    else ""
+                )
                 raise InvalidInputError(
                     f"an experiment named {name!r} already exists with id "
                     f"{record.experiment_id}{stage}; choose another name"

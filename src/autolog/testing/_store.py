@@ -39,11 +39,11 @@ from autolog.tracking._search import parse_filter, parse_order_by
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 _ALL = ViewType.ALL
 
-# The runs the search tests look at (``searchable`` fixture). Names are run names.
-#   alpha   FINISHED 1000..2000  acc 0.9  loss 0.3   model rf        lr 0.1   team Vision, team.lead ann
-#   beta    RUNNING  2000..      acc 0.7  loss NaN   model RF        lr 0.01  team nlp,  "val loss" 1.5
-#   gamma_3 FAILED   3000..3500           loss +inf  model xgb
-#   delta%  KILLED   4000..4500  acc 0.9  loss 0.1   model rf_large           team vision
+# The runs the search tests look at (``searchable`` fixture); run names on the left.
+#   alpha-run FINISHED 1000..2000  acc 0.9 loss 0.3  model rf       lr 0.1   team Vision (team.lead)
+#   beta      RUNNING  2000..      acc 0.7 loss NaN  model RF       lr 0.01  team nlp ("val loss")
+#   gamma_3   FAILED   3000..3500          loss inf  model xgb
+#   delta%    KILLED   4000..4500  acc 0.9 loss 0.1  model rf_large          team vision
 _SEARCH_RUNS: dict[str, dict[str, Any]] = {
     "alpha": dict(
         name="alpha-run", start=1000, end=2000, status=RunStatus.FINISHED,
@@ -184,7 +184,9 @@ class StoreConformance:
         assert store.get_experiment(eid).lifecycle_stage is LifecycleStage.DELETED
         assert store.get_run(rid).info.lifecycle_stage is LifecycleStage.DELETED
         assert self.search(store, [eid]) == []
-        assert [r.info.run_id for r in self.search(store, [eid], run_view_type=ViewType.DELETED_ONLY)] == [rid]
+        assert [
+            r.info.run_id for r in self.search(store, [eid], run_view_type=ViewType.DELETED_ONLY)
+        ] == [rid]
         store.restore_experiment(eid)
         assert store.get_experiment(eid).lifecycle_stage is LifecycleStage.ACTIVE
         assert store.get_run(rid).info.lifecycle_stage is LifecycleStage.ACTIVE
@@ -348,10 +350,11 @@ class StoreConformance:
                 params=[Param("new", "x"), Param("lr", "0.5")],
                 tags=[RunTag("t", "new"), RunTag("u", "1")],
             )
+        not_a_number: Any = "high"
         with pytest.raises(TypeError):
             store.log_batch(
                 rid,
-                metrics=[Metric("acc", 0.9, 1, 0), Metric("bad", "high", 1, 0)],  # type: ignore[arg-type]
+                metrics=[Metric("acc", 0.9, 1, 0), Metric("bad", not_a_number, 1, 0)],
                 params=[Param("new", "x")],
             )
         with pytest.raises(ValueError):
@@ -368,7 +371,7 @@ class StoreConformance:
             {"tags": [RunTag(key, "v")]},
         ):
             with pytest.raises(ValueError):
-                store.log_batch(rid, **batch)  # type: ignore[arg-type]
+                store.log_batch(rid, **batch)
         assert store.get_run(rid).data.params == {}
         assert store.get_run(rid).data.metrics == {}
 
@@ -392,7 +395,7 @@ class StoreConformance:
             {"tags": [RunTag("t", "v")]},
         ):
             with pytest.raises(RunStateError, match=rid):
-                store.log_batch(rid, **batch)  # type: ignore[arg-type]
+                store.log_batch(rid, **batch)
         assert store.get_run(rid).data.params == {}
         # resuming the run (status back to RUNNING) makes it writable again
         store.update_run_info(rid, RunStatus.RUNNING)
@@ -560,7 +563,10 @@ class StoreConformance:
             ((), ["delta", "gamma", "beta", "alpha"]),  # start_time DESC
             (["metrics.acc DESC"], ["delta", "alpha", "beta", "gamma"]),
             (["metrics.acc ASC"], ["beta", "delta", "alpha", "gamma"]),
-            (["metrics.acc DESC", "attributes.start_time ASC"], ["alpha", "delta", "beta", "gamma"]),
+            (
+                ["metrics.acc DESC", "attributes.start_time ASC"],
+                ["alpha", "delta", "beta", "gamma"],
+            ),
             (["metrics.loss"], ["delta", "alpha", "gamma", "beta"]),  # NaN after numbers
             (["metrics.loss DESC"], ["gamma", "alpha", "delta", "beta"]),
             (["params.model"], ["beta", "alpha", "delta", "gamma"]),  # code point order
@@ -596,7 +602,8 @@ class StoreConformance:
             store.log_batch(rid, metrics=[Metric("m", float(i % 3), 0, 0)])
         for filter, order_by in [(None, ()), ("metrics.m >= 1", ["metrics.m DESC"])]:
             everything = self.search(store, [experiment_id], filter, order_by)
-            pages, token = [], None
+            pages: list[Run] = []
+            token: str | None = None
             while True:
                 page = store.search_runs(
                     [experiment_id],
@@ -614,9 +621,7 @@ class StoreConformance:
         assert store.search_runs([experiment_id], max_results=11).token is None
         assert len(store.search_runs([experiment_id], max_results=10)) == 10
 
-    def test_max_results_and_page_token_are_checked(
-        self, store: Store, experiment_id: str
-    ) -> None:
+    def test_max_results_and_page_token_are_checked(self, store: Store, experiment_id: str) -> None:
         self.new_run(store, experiment_id)
         assert len(store.search_runs([experiment_id], max_results=50_000)) == 1
         with pytest.raises(InvalidInputError, match="max_results"):

@@ -275,9 +275,7 @@ class _Parser:
             return "attribute", self.attribute(prefix, tok, tok.start), tok
         entity = _PREFIXES.get(prefix.lower())
         if entity is None:
-            raise self.error(
-                f"unknown prefix {prefix!r}; expected {self.prefix_list()}", tok
-            )
+            raise self.error(f"unknown prefix {prefix!r}; expected {self.prefix_list()}", tok)
         if self.kind == "experiments" and entity in ("metric", "param"):
             raise self.error(
                 f"experiments have no {entity}s; filter experiments on attributes "
@@ -404,7 +402,7 @@ def parse_filter(text: str | None, kind: Kind = "runs") -> Node | None:
         return None
     if not isinstance(text, str):
         raise InvalidInputError(
-            f"a filter must be a string such as \"metrics.acc > 0.9\", got {type(text).__name__}"
+            f'a filter must be a string such as "metrics.acc > 0.9", got {type(text).__name__}'
         )
     return _parse_filter(text, kind)
 
@@ -431,7 +429,8 @@ def parse_order_by(items: Sequence[str] | None, kind: Kind = "runs") -> list[Ord
     for item in items:
         if not isinstance(item, str) or not item.strip():
             raise FilterSyntaxError(
-                f"an order_by entry must be a non-empty string like 'metrics.acc DESC', got {item!r}"
+                "an order_by entry must be a non-empty string like 'metrics.acc DESC', "
+                f"got {item!r}"
             )
         keys.append(_parse_order_key(item, kind))
     return keys
@@ -541,7 +540,9 @@ _EXPERIMENT_TIEBREAK = (
 )
 
 
-def _sorted(items: Sequence[_T], keys: Sequence[OrderKey], tiebreak: Sequence[OrderKey]) -> list[_T]:
+def _sorted(
+    items: Sequence[_T], keys: Sequence[OrderKey], tiebreak: Sequence[OrderKey]
+) -> list[_T]:
     named = {(k.entity, k.key) for k in keys}
     keys = [*keys, *(k for k in tiebreak if (k.entity, k.key) not in named)]
     result = list(items)
