@@ -127,7 +127,7 @@ class MemoryStore(Store):
             self._experiments[experiment_id] = _ExperimentRecord(
                 experiment_id,
                 name,
-                artifact_location or os.path.join(self._root, experiment_id),
+                (artifact_location or os.path.join(self._root, experiment_id)).rstrip("/"),
                 now,
                 now,
                 tags=checked_tags,

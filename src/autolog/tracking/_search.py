@@ -121,6 +121,7 @@ _TOKEN = re.compile(
     |(?P<punct>[(),])
     |(?P<word>[^\W\d][\w.\-/]*)
     |(?P<unterminated>['"`])
+    |(?P<badnum>[+-]?\.?\d[\w.]*)
     """,
     re.VERBOSE | re.IGNORECASE,
 )
@@ -150,8 +151,17 @@ def _tokenize(text: str) -> list[_Token]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None:
-            raise FilterSyntaxError(f"unexpected character {text[pos]!r}", text, pos)
+            hint = ""
+            if pos and (text[pos - 1].isalnum() or text[pos - 1] in "_.-/"):
+                hint = "; a name with other characters goes in backticks, like metrics.`a@b`"
+            raise FilterSyntaxError(f"unexpected character {text[pos]!r}{hint}", text, pos)
         kind = match.lastgroup or ""
+        if kind == "badnum":
+            raise FilterSyntaxError(
+                f"malformed number {match.group()!r}; write numbers like 3, -0.5 or 1e-3",
+                text,
+                pos,
+            )
         if kind == "unterminated":
             quote = text[pos]
             what = "quoted name" if quote == "`" else "string"
