@@ -20,32 +20,28 @@ def _forget_fakelib() -> None:
 def fakelib_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """``fakelib`` importable (not imported), its flavor registered through the real registry;
     autologging off and everything forgotten afterwards."""
-    from autolog import _plugins
     from autolog.autologging import _recorder, _safe
-    from autolog.models import _discovery
+    from autolog.testing import registered_flavor
 
     for rel, text in LIBRARY.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(text)
     monkeypatch.syspath_prepend(str(tmp_path))
     _forget_fakelib()
-    _plugins.flavors.register("fakelib", FakeFlavor, override=True)
-    _discovery._loaded.pop("fakelib", None)
     FakeFlavor.asked = 0
     _safe.strict(True)
     _safe.reset_warnings()
-    try:
-        yield tmp_path
-    finally:
-        import autolog
+    with registered_flavor(FakeFlavor):
+        try:
+            yield tmp_path
+        finally:
+            import autolog
 
-        autolog.disable()
-        _safe.strict(None)
-        _safe.reset_warnings()
-        _recorder.reset()
-        _plugins.flavors.unregister("fakelib")
-        _discovery._loaded.pop("fakelib", None)
-        _forget_fakelib()
+            autolog.disable()
+            _safe.strict(None)
+            _safe.reset_warnings()
+            _recorder.reset()
+            _forget_fakelib()
 
 
 @pytest.fixture
@@ -54,3 +50,11 @@ def fakelib(fakelib_path: Path):  # type: ignore[no-untyped-def]
     import fakelib as module
 
     return module
+
+
+@pytest.fixture(autouse=True)
+def _memory_store_until_sql(monkeypatch: pytest.MonkeyPatch) -> None:  # TEMP: remove when SqlStore lands
+    import autolog.store.sql as sql
+
+    if not hasattr(sql, "SqlStore"):
+        monkeypatch.setenv("AUTOLOG_TRACKING_URI", "memory:")
