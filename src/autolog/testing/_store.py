@@ -638,3 +638,34 @@ class StoreConformance:
         self.new_run(store, e3, 3)
         assert [r.info.run_id for r in self.search(store, [e1])] == [r1]
         assert [r.info.run_id for r in self.search(store, [e1, e2])] == [r2, r1]
+        found = self.search(store, [e1, e2], f"attributes.experiment_id = '{e2}'")
+        assert [r.info.run_id for r in found] == [r2]
+
+    def test_search_compares_the_latest_metric_value(
+        self, store: Store, experiment_id: str
+    ) -> None:
+        rid = self.new_run(store, experiment_id).info.run_id
+        store.log_batch(rid, metrics=[Metric("acc", 0.9, 1, 0), Metric("acc", 0.1, 2, 1)])
+        assert self.search(store, [experiment_id], "metrics.acc > 0.5") == []
+        assert len(self.search(store, [experiment_id], "metrics.acc = 0.1")) == 1
+        # an older point logged later does not become the latest value
+        store.log_batch(rid, metrics=[Metric("acc", 0.95, 3, 0)])
+        assert self.search(store, [experiment_id], "metrics.acc > 0.5") == []
+
+    def test_search_text_with_quotes_and_non_ascii(self, store: Store, experiment_id: str) -> None:
+        rid = self.new_run(store, experiment_id).info.run_id
+        store.log_batch(
+            rid,
+            params=[Param("note", "it's \"fine\"")],
+            tags=[RunTag("city", "Zürich"), RunTag("team", "Équipe")],
+        )
+        for filter in (
+            "params.note = 'it''s \"fine\"'",
+            "params.note = 'it\\'s \"fine\"'",
+            "tags.city = 'Zürich'",
+            "tags.city LIKE 'Z_rich'",
+            "tags.team ILIKE 'équipe'",
+            "tags.team ILIKE '%QUIPE'",
+        ):
+            assert [r.info.run_id for r in self.search(store, [experiment_id], filter)] == [rid]
+        assert self.search(store, [experiment_id], "tags.team LIKE 'équipe'") == []
