@@ -108,9 +108,11 @@ class Client:
         return self.store.create_experiment(name, artifact_location, clean)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
+        """The experiment with this id (deleted or not); NotFoundError if unknown."""
         return self.store.get_experiment(str(experiment_id))
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """The experiment with this name, or None."""
         return self.store.get_experiment_by_name(name)
 
     def search_experiments(
@@ -121,6 +123,7 @@ class Client:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList:
+        """Experiments, one page (``.token`` fetches the next); filter on ``name`` and ``tags.*``."""
         from autolog.tracking._search import parse_filter, parse_order_by
 
         return self.store.search_experiments(
@@ -132,6 +135,7 @@ class Client:
         )
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Give an experiment a new name (unique among experiments)."""
         if not isinstance(new_name, str) or not new_name.strip():
             raise InvalidInputError(f"experiment name must be a non-empty string, got {new_name!r}")
         self.store.rename_experiment(str(experiment_id), new_name)
@@ -144,9 +148,11 @@ class Client:
         _live.clear()
 
     def restore_experiment(self, experiment_id: str) -> None:
+        """Bring back a deleted experiment and its runs."""
         self.store.restore_experiment(str(experiment_id))
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
+        """Set a tag on an experiment."""
         _validation.check_key(key, "tag key")
         self.store.set_experiment_tag(str(experiment_id), key, _validation.tag_value(key, value))
 
@@ -233,6 +239,7 @@ class Client:
             raise pending
 
     def update_run(self, run_id: str, status: RunStatus | str | None = None, name: str | None = None) -> None:
+        """Change a run's status and/or name."""
         check_run_id(run_id)
         new_status = run_status(status) if status is not None else None
         self.flush()
@@ -242,6 +249,7 @@ class Client:
             _ended.pop(run_id, None)  # re-read its state at the next write
 
     def delete_run(self, run_id: str) -> None:
+        """Soft-delete a run (restore_run brings it back); it no longer takes data."""
         check_run_id(run_id)
         self.flush()
         self.store.delete_run(run_id)
@@ -249,6 +257,7 @@ class Client:
         _ended[run_id] = "deleted"
 
     def restore_run(self, run_id: str) -> None:
+        """Bring back a deleted run."""
         check_run_id(run_id)
         self.store.restore_run(run_id)
         _ended.pop(run_id, None)
@@ -316,14 +325,17 @@ class Client:
     def log_metric(
         self, run_id: str, key: str, value: Any, timestamp: int | None = None, step: int | None = None
     ) -> None:
+        """Log one metric point (queued; written by the background writer)."""
         self._require_live(run_id)
         _queue_metric(self.store, run_id, key, value, step, timestamp)
 
     def set_tag(self, run_id: str, key: str, value: Any) -> None:
+        """Set a run tag (the last value wins)."""
         self._require_live(run_id)
         _queue_tag(self.store, run_id, key, value)
 
     def delete_tag(self, run_id: str, key: str) -> None:
+        """Remove a run tag."""
         self._require_live(run_id)
         _validation.check_key(key, "tag key")
         self.flush()

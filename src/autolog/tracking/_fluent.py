@@ -205,10 +205,12 @@ def _current_experiment_id(client: Client) -> str:
 
 
 def get_experiment(experiment_id: str) -> Experiment:
+    """The experiment with this id (deleted or not); NotFoundError if unknown."""
     return _client().get_experiment(experiment_id)
 
 
 def get_experiment_by_name(name: str) -> Experiment | None:
+    """The experiment with this name, or None."""
     return _client().get_experiment_by_name(name)
 
 
@@ -359,6 +361,7 @@ def last_active_run() -> Run | None:
 
 
 def get_run(run_id: str) -> Run:
+    """The run with its latest metrics, params and tags (queued writes are written first)."""
     return _client().get_run(run_id)
 
 
@@ -384,6 +387,7 @@ def log_param(key: str, value: Any) -> Any:
 
 
 def log_params(params: dict[str, Any]) -> None:
+    """Log several params of the active run at once (each write-once)."""
     if not hasattr(params, "items"):
         raise TypeError(f"log_params needs a dict of name -> value, got {type(params).__name__}")
     frame = _frame()
@@ -414,21 +418,25 @@ def log_metric(key: str, value: float, step: int | None = None, timestamp: int |
 
 
 def log_metrics(metrics: dict[str, Any], step: int | None = None) -> None:
+    """Log several metrics of the active run at one step and timestamp."""
     frame = _frame()
     _client_mod._queue_metrics(frame.store, frame.run_id, metrics, step)
 
 
 def set_tag(key: str, value: Any) -> None:
+    """Set a tag of the active run (tags can change; the last value wins)."""
     frame = _frame()
     _client_mod._queue_tag(frame.store, frame.run_id, key, value)
 
 
 def set_tags(tags: dict[str, Any]) -> None:
+    """Set several tags of the active run."""
     frame = _frame()
     _client_mod._queue_tags(frame.store, frame.run_id, tags)
 
 
 def delete_tag(key: str) -> None:
+    """Remove a tag from the active run."""
     frame = _frame()
     frame.client.delete_tag(frame.run_id, key)
 
@@ -440,26 +448,31 @@ def flush() -> None:
 
 # -- artifacts ------------------------------------------------------------------------------------
 def log_artifact(local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+    """Copy a local file into the active run's artifacts (under ``artifact_path``)."""
     frame = _frame()
     frame.client.log_artifact(frame.run_id, local_path, artifact_path)
 
 
 def log_artifacts(local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+    """Copy the contents of a local directory into the active run's artifacts."""
     frame = _frame()
     frame.client.log_artifacts(frame.run_id, local_dir, artifact_path)
 
 
 def log_text(text: str, artifact_file: str) -> None:
+    """Write ``text`` as the artifact ``artifact_file`` of the active run."""
     frame = _frame()
     frame.client.log_text(frame.run_id, text, artifact_file)
 
 
 def log_dict(dictionary: Any, artifact_file: str) -> None:
+    """Write a dict as JSON (or YAML for .yaml/.yml) as an artifact of the active run."""
     frame = _frame()
     frame.client.log_dict(frame.run_id, dictionary, artifact_file)
 
 
 def log_figure(figure: Any, artifact_file: str) -> None:
+    """Save a matplotlib figure as an artifact of the active run, in the format of its extension."""
     frame = _frame()
     frame.client.log_figure(frame.run_id, figure, artifact_file)
 

@@ -85,7 +85,7 @@ def metric_value(key: str, value: Any) -> float:
     if (
         isinstance(value, (str, bytes, bool))
         or value is None
-        or cls.__name__ == "bool_"  # numpy.bool_, which would convert to 0.0/1.0
+        or cls.__name__ in ("bool_", "bool")  # numpy.bool_ would convert to 0.0/1.0
         or not hasattr(value, "__float__")
     ):
         raise TypeError(
