@@ -1,4 +1,4 @@
-"""The search filter language, parsed once into an AST that every store translates.
+r"""The search filter language, parsed once into an AST that every store translates.
 
 Grammar (case-insensitive keywords)::
 
@@ -10,9 +10,22 @@ Grammar (case-insensitive keywords)::
                 | identifier ["NOT"] "IN" "(" value ("," value)* ")"
     identifier := ("metrics" | "params" | "tags" | "attributes" | "attribute" | "attr" | "run")
                   "." (name | `quoted name` | "quoted name")
-    op         := "=" | "!=" | "<" | "<=" | ">" | ">=" | "LIKE" | "ILIKE"
+    op         := "=" | "!=" | "<>" | "<" | "<=" | ">" | ">=" | "LIKE" | "ILIKE"
+    value      := 'string' | "string" | number
 
-A bare attribute name (``status = 'FINISHED'``) means ``attributes.status``.
+A bare attribute name (``status = 'FINISHED'``) means ``attributes.status``; ``metric.``,
+``param.``, ``tag.`` are accepted too. Unquoted names may hold letters, digits, ``_ . - /``.
+Strings know the escapes ``\\ \' \" \n \t`` and doubled quotes; other backslashes are kept, so
+LIKE patterns keep ``\%``. Numbers: ``-1.5e-3``, ``inf``, ``-inf``; ``nan`` is refused (it
+equals nothing). Types are checked while parsing: metrics and numeric attributes take
+numbers, everything else quoted strings; ``status`` must name a RunStatus.
+
+``parse_filter(text, kind="experiments")`` parses the experiment dialect (attributes
+``name``, ``experiment_id``, ``creation_time``, ``last_update_time``, and ``tags.<key>``).
+
+Below the parser: the reference semantics in Python (``matches``, ``sort_runs``,
+``sort_experiments``), which every store must agree with, and page tokens. docs/search.md is
+the user-facing description.
 """
 
 from __future__ import annotations
