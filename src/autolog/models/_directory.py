@@ -83,6 +83,7 @@ def _save_formats(
     """Run ``flavor.save`` once per format, each into an empty directory, then move the files
     under ``root``. The first format must succeed; a later one that fails is a warning."""
     entries: dict[str, dict[str, Any]] = {}
+    failed: list[str] = []
     extra = {"example": example} if example is not None and _takes_example(type(flavor)) else {}
     for i, fmt in enumerate(formats):
         stage = Path(tempfile.mkdtemp(prefix=f".{fmt}-", dir=root))
@@ -112,12 +113,7 @@ def _save_formats(
                     f"flavor {flavor.name!r} could not save the model in format {fmt!r}: "
                     f"{type(exc).__name__}: {exc}"
                 ) from exc
-            warnings.warn(
-                f"format {fmt!r} was not written ({type(exc).__name__}: {exc}); the model is "
-                f"saved in {', '.join(repr(e['format']) for e in entries.values())}",
-                FormatConversionWarning,
-                stacklevel=4,
-            )
+            failed.append(f"format {fmt!r} was not written ({type(exc).__name__}: {exc})")
             continue
         for rel in files:
             dest = root / rel
@@ -125,6 +121,9 @@ def _save_formats(
             os.replace(stage / rel, dest)
         shutil.rmtree(stage, ignore_errors=True)
         entries[target] = {"format": fmt, "files": files, **meta}
+    written = ", ".join(repr(e["format"]) for e in entries.values())
+    for problem in failed:
+        warnings.warn(f"{problem}; the model is saved in {written}", FormatConversionWarning, stacklevel=5)
     return entries
 
 
