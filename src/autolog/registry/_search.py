@@ -1,0 +1,165 @@
+"""Search filters over registered models and model versions.
+
+The grammar is the tracking filter language's (``autolog.tracking._search``): comparisons,
+``LIKE``/``ILIKE``, ``IN``, ``AND``/``OR`` and parentheses, over ``tags.<key>`` and the
+attributes listed below. A registry holds hundreds of names, not millions of runs, so every
+backend evaluates the parsed filter here in Python; both stores therefore agree exactly.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar, Union
+
+from autolog.errors import FilterSyntaxError, InvalidInputError
+from autolog.registry._entities import ModelVersion, RegisteredModel
+from autolog.tracking._search import And, Comparison, Node, Or, OrderKey, _Parser, like_regex
+
+MODEL_ATTRIBUTES: dict[str, type] = {
+    "name": str,
+    "description": str,
+    "creation_timestamp": int,
+    "last_updated_timestamp": int,
+}
+VERSION_ATTRIBUTES: dict[str, type] = {
+    "name": str,
+    "version": int,
+    "run_id": str,
+    "source": str,
+    "user_id": str,
+    "status": str,
+    "description": str,
+    "creation_timestamp": int,
+    "last_updated_timestamp": int,
+}
+
+Target = Union[RegisteredModel, ModelVersion]
+T = TypeVar("T", RegisteredModel, ModelVersion)
+
+
+class _RegistryParser(_Parser):
+    """The tracking parser with registry attributes; metrics and params do not exist here."""
+
+    def __init__(self, text: str, attributes: dict[str, type], what: str) -> None:
+        super().__init__(text, "registry")  # type: ignore[arg-type]
+        self.attributes = attributes
+        self.what = what
+
+    def identifier(self) -> Any:
+        start = self.tok
+        entity, key, tok = super().identifier()
+        if entity in ("metric", "param"):
+            raise self.error(
+                f"{self.what} have no {entity}s; filter on tags.<key> or one of "
+                f"{', '.join(self.attributes)}",
+                start,
+            )
+        return entity, key, tok
+
+    def prefix_list(self) -> str:
+        return "tags.<key> or attributes.<name>"
+
+    def status(self, text: str, tok: Any) -> str:
+        return text  # version statuses are not run statuses
+
+
+def _kind(versions: bool) -> tuple[dict[str, type], str]:
+    return (VERSION_ATTRIBUTES, "model versions") if versions else (MODEL_ATTRIBUTES, "registered models")
+
+
+@functools.lru_cache(maxsize=256)
+def parse_filter(text: str | None, versions: bool = False) -> Node | None:
+    """Parse a registry filter; raises FilterSyntaxError pointing at the bad column."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise InvalidInputError(f"a filter must be a string such as \"name LIKE 'fraud%'\", got {text!r}")
+    if not text.strip():
+        return None
+    attributes, what = _kind(versions)
+    return _RegistryParser(text, attributes, what).filter()
+
+
+def parse_order_by(items: Sequence[str] | None, versions: bool = False) -> list[OrderKey]:
+    """Parse order_by entries such as ``"name"`` or ``"last_updated_timestamp DESC"``."""
+    if not items:
+        return []
+    if isinstance(items, str):
+        items = [items]
+    attributes, what = _kind(versions)
+    keys = []
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise FilterSyntaxError(f"an order_by entry must be a non-empty string, got {item!r}")
+        parser = _RegistryParser(item, attributes, what)
+        entity, key, _ = parser.identifier()
+        ascending = True
+        if parser.tok.is_word("asc", "desc"):
+            ascending = parser.advance().text.lower() == "asc"
+        if parser.tok.kind != "end":
+            raise parser.expected("ASC, DESC or the end of the order_by entry")
+        keys.append(OrderKey(entity, key, ascending))
+    return keys
+
+
+_MISSING: Any = object()
+
+
+def _lookup(target: Target, entity: str, key: str) -> Any:
+    if entity == "tag":
+        return target.tags.get(key, _MISSING)
+    value = getattr(target, key, _MISSING)
+    return _MISSING if value is None else value
+
+
+def _compare(actual: Any, op: str, value: Any) -> bool:
+    if isinstance(value, float) or (isinstance(value, tuple) and value and isinstance(value[0], float)):
+        actual = float(actual)
+    if op == "=":
+        return bool(actual == value)
+    if op == "!=":
+        return bool(actual != value)
+    if op == "IN":
+        return actual in value
+    if op == "NOT IN":
+        return actual not in value
+    if op in ("LIKE", "ILIKE"):
+        return like_regex(value, op == "LIKE").fullmatch(str(actual)) is not None
+    if op == "<":
+        return bool(actual < value)
+    if op == "<=":
+        return bool(actual <= value)
+    if op == ">":
+        return bool(actual > value)
+    return bool(actual >= value)
+
+
+def matches(node: Node | None, target: Target) -> bool:
+    """Whether ``target`` passes the parsed filter (a missing tag compares false)."""
+    if node is None:
+        return True
+    if isinstance(node, And):
+        return all(matches(item, target) for item in node.items)
+    if isinstance(node, Or):
+        return any(matches(item, target) for item in node.items)
+    assert isinstance(node, Comparison)
+    actual = _lookup(target, node.entity, node.key)
+    return actual is not _MISSING and _compare(actual, node.op, node.value)
+
+
+def select(
+    items: Iterable[T], node: Node | None, order_by: Sequence[OrderKey], default: Sequence[OrderKey]
+) -> list[T]:
+    """Filter then sort (stable, last key first); targets lacking a key sort last."""
+    found = [item for item in items if matches(node, item)]
+    for key in reversed([*order_by, *default]):
+        present = [i for i in found if _lookup(i, key.entity, key.key) is not _MISSING]
+        absent = [i for i in found if _lookup(i, key.entity, key.key) is _MISSING]
+        present.sort(key=lambda i: _lookup(i, key.entity, key.key), reverse=not key.ascending)
+        found = present + absent
+    return found
+
+
+MODEL_ORDER = (OrderKey("attribute", "name"),)
+VERSION_ORDER = (OrderKey("attribute", "name"), OrderKey("attribute", "version", False))
