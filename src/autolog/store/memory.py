@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from autolog.errors import InvalidInputError, NotFoundError, ParamChangedError, RunStateError
 from autolog.store._base import Store
+from autolog.store._memory_registry import MemoryRegistry
 from autolog.tracking import _validation as check
 from autolog.tracking._entities import (
     Experiment,
@@ -88,7 +89,7 @@ class _RunRecord:
         return Run(self.info, RunData(metrics, dict(self.params), dict(self.tags)))
 
 
-class MemoryStore(Store):
+class MemoryStore(MemoryRegistry, Store):
     """A thread-safe in-memory Store; ``MemoryStore.from_uri("memory:")`` is a fresh one."""
 
     def __init__(self, uri: str = "memory:") -> None:
