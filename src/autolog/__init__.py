@@ -115,6 +115,14 @@ __all__ = [
     "Flavor",
     "LoadedModel",
     "ModelInfo",
+    # signatures (loaded on first use)
+    "infer_signature",
+    "Signature",
+    "Schema",
+    "ColSpec",
+    "TensorSpec",
+    "ParamSchema",
+    "ParamSpec",
     # autologging (loaded on first use)
     "enable",
     "disable",
@@ -124,6 +132,15 @@ __all__ = [
 if TYPE_CHECKING:
     from autolog.autologging import disable, enable, enabled
     from autolog.models import Flavor, LoadedModel, ModelInfo, load_model, log_model, save_model
+    from autolog.models._signature import (
+        ColSpec,
+        ParamSchema,
+        ParamSpec,
+        Schema,
+        Signature,
+        TensorSpec,
+        infer_signature,
+    )
 
 # name -> module holding it; these load on first use so that `import autolog` stays light.
 # `flavors` is the package autolog.flavors itself, which is callable: autolog.flavors()
@@ -134,6 +151,13 @@ _LAZY = {
     "Flavor": "autolog.models",
     "LoadedModel": "autolog.models",
     "ModelInfo": "autolog.models",
+    "infer_signature": "autolog.models._signature",
+    "Signature": "autolog.models._signature",
+    "Schema": "autolog.models._signature",
+    "ColSpec": "autolog.models._signature",
+    "TensorSpec": "autolog.models._signature",
+    "ParamSchema": "autolog.models._signature",
+    "ParamSpec": "autolog.models._signature",
     "enable": "autolog.autologging",
     "disable": "autolog.autologging",
     "enabled": "autolog.autologging",
