@@ -4,7 +4,8 @@
     ├── InvalidInputError (ValueError)         bad key, value, path or argument from the caller
     │   ├── ParamChangedError                  a param re-logged with another value
     │   ├── FilterSyntaxError                  search filter / order_by that does not parse
-    │   └── UnsafeArtifactPathError            an artifact path that leaves the run's root
+    │   ├── UnsafeArtifactPathError            an artifact path that leaves the run's root
+    │   └── SignatureInferenceError            example data whose signature cannot be inferred
     ├── NotFoundError (LookupError)            unknown run / experiment / artifact / model
     │   └── UnknownFlavorError (KeyError)      a flavor name nobody registered
     ├── RunStateError                          logging to a finished or deleted run
@@ -32,6 +33,7 @@ __all__ = [
     "ParamChangedError",
     "FilterSyntaxError",
     "UnsafeArtifactPathError",
+    "SignatureInferenceError",
     "NotFoundError",
     "UnknownFlavorError",
     "RunStateError",
@@ -87,6 +89,14 @@ class UnsafeArtifactPathError(InvalidInputError):
             "Use a relative path inside the run's artifact root, such as 'plots/loss.svg'."
         )
         super().__init__(f"artifact path {path!r} is not allowed: {reason}. {hint}")
+
+
+class SignatureInferenceError(InvalidInputError):
+    """No signature can be inferred from the example data; ``.column`` names the culprit."""
+
+    def __init__(self, message: str, column: str | None = None) -> None:
+        self.column = column
+        super().__init__(message)
 
 
 class NotFoundError(AutologError, LookupError):
