@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +17,10 @@ from autolog.models._flavor import Flavor
 
 #: history entries beyond this many characters are dropped, oldest first (tags are bounded)
 _HISTORY_LIMIT = 4000
+#: (tracking URI, run id) -> the history this process last wrote, so that logging several
+#: models into one run reads the run once
+_histories: OrderedDict[tuple[str, str], list[dict[str, Any]]] = OrderedDict()
+_histories_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,8 @@ class ModelInfo:
     created: str
     requirements: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: the version created by ``log_model(..., registered_model_name=...)``, else None
+    registered_model_version: int | None = None
 
 
 def signature_to_dict(signature: Any) -> dict[str, Any] | None:
@@ -152,16 +160,23 @@ def log_model(
     flavor: str | None = None,
     pip_requirements: Sequence[str] | None = None,
     metadata: Mapping[str, Any] | None = None,
+    registered_model_name: str | None = None,
 ) -> ModelInfo:
     """Save ``model`` into the active run's artifacts under ``name`` (a run is started if
-    none is active); ``model_uri`` of the result is ``runs:/<run_id>/<name>``."""
+    none is active); ``model_uri`` of the result is ``runs:/<run_id>/<name>``.
+
+    ``registered_model_name`` also registers it as the next version of that registered
+    model (see ``autolog.register_model``); ``registered_model_version`` says which."""
     import autolog
     from autolog.store import open_artifact_store
 
     if not isinstance(name, str) or not name.strip("/ "):
         raise InvalidInputError(f"name must be a relative artifact path like 'model', got {name!r}")
     name = name.strip("/")
-    run = autolog.active_run() or autolog.start_run()
+    run = autolog.active_run()
+    fresh = run is None
+    if run is None:
+        run = autolog.start_run()
     run_id = run.info.run_id
     artifacts = open_artifact_store(run.info.artifact_uri)
     if artifacts.list_artifacts(name):
@@ -176,21 +191,37 @@ def log_model(
             run_id=run_id, artifact_path=name,
         )
         artifacts.log_artifacts(str(local), name)
-    _record_history(autolog, run_id, name, doc, sum(sizes.values()))
-    return _info(doc, sizes, f"runs:/{run_id}/{name}", signature)
+    _record_history(autolog, run_id, name, doc, sum(sizes.values()), fresh)
+    info = _info(doc, sizes, f"runs:/{run_id}/{name}", signature)
+    if registered_model_name is not None:
+        from dataclasses import replace
+
+        from autolog.registry import register_model
+
+        version = register_model(info.model_uri, registered_model_name)
+        info = replace(info, registered_model_version=version.version)
+    return info
 
 
-def _record_history(autolog: Any, run_id: str, name: str, doc: dict[str, Any], size: int) -> None:
+def _record_history(
+    autolog: Any, run_id: str, name: str, doc: dict[str, Any], size: int, fresh: bool
+) -> None:
     """Append this model to the run's ``autolog.log-model.history`` tag (a JSON list)."""
     from autolog.tracking._tags import LOGGED_MODELS
 
-    current = autolog.get_run(run_id).data.tags.get(LOGGED_MODELS)
-    try:
-        history = json.loads(current) if current else []
+    key = (autolog.get_tracking_uri(), run_id)
+    with _histories_lock:
+        known = [] if fresh else _histories.get(key)
+    if known is not None:
+        history = list(known)
+    else:
+        current = autolog.get_run(run_id).data.tags.get(LOGGED_MODELS)
+        try:
+            history = json.loads(current) if current else []
+        except ValueError:  # someone else's value in our tag: start afresh rather than fail
+            history = []
         if not isinstance(history, list):
             history = []
-    except ValueError:
-        history = []
     history.append(
         {
             "artifact_path": name,
@@ -204,3 +235,8 @@ def _record_history(autolog: Any, run_id: str, name: str, doc: dict[str, Any], s
         history.pop(0)
         text = json.dumps(history, separators=(",", ":"))
     autolog.set_tag(LOGGED_MODELS, text)
+    with _histories_lock:
+        _histories[key] = history
+        _histories.move_to_end(key)
+        while len(_histories) > 64:
+            _histories.popitem(last=False)
