@@ -95,6 +95,8 @@ def test_public_functions_and_client_methods_are_documented() -> None:
 
 
 def test_import_is_light() -> None:
-    code = f"import sys, json, autolog; print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    code = (
+        f"import sys, json, autolog; print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(done.stdout) == []

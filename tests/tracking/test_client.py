@@ -60,7 +60,9 @@ def test_experiment_lifecycle(client: Client) -> None:
 def test_search_experiments_pages(client: Client) -> None:
     for name in ("a", "b", "c"):
         client.create_experiment(name)
-    page = client.search_experiments(max_results=2, order_by=["name ASC"], filter_string="name LIKE '_'")
+    page = client.search_experiments(
+        max_results=2, order_by=["name ASC"], filter_string="name LIKE '_'"
+    )
     assert [e.name for e in page] == ["a", "b"]
     rest = client.search_experiments(
         max_results=2, order_by=["name ASC"], filter_string="name LIKE '_'", page_token=page.token
@@ -85,7 +87,9 @@ def test_run_lifecycle(client: Client, experiment_id: str) -> None:
 
     client.delete_run(run_id)
     assert client.search_runs([experiment_id]) == []
-    assert [r.info.run_id for r in client.search_runs([experiment_id], run_view_type="deleted")] == [run_id]
+    assert [
+        r.info.run_id for r in client.search_runs([experiment_id], run_view_type="deleted")
+    ] == [run_id]
     client.restore_run(run_id)
     assert [r.info.run_id for r in client.search_runs(experiment_id)] == [run_id]
     with pytest.raises(NotFoundError, match="f" * 32):
@@ -133,7 +137,9 @@ def test_log_batch_is_synchronous_and_all_or_nothing(client: Client, experiment_
     assert "ok" not in client.get_run(run_id).data.metrics
 
 
-def test_writes_to_ended_deleted_or_unknown_runs_are_refused(client: Client, experiment_id: str) -> None:
+def test_writes_to_ended_deleted_or_unknown_runs_are_refused(
+    client: Client, experiment_id: str
+) -> None:
     finished = client.create_run(experiment_id).info.run_id
     client.set_terminated(finished)
     deleted = client.create_run(experiment_id).info.run_id
@@ -175,7 +181,10 @@ def test_artifacts(client: Client, experiment_id: str, tmp_path: Path) -> None:
     client.log_dict(run_id, {"n": 1}, "meta.yml")
     entries = client.list_artifacts(run_id)
     assert sorted((e.path, e.is_dir) for e in entries) == [
-        ("meta.yml", False), ("t", True), ("weights", True), ("x.txt", False),
+        ("meta.yml", False),
+        ("t", True),
+        ("weights", True),
+        ("x.txt", False),
     ]
     assert client.list_artifacts(run_id, "weights")[0].file_size == 3
     target = client.download_artifacts(run_id, "t/hello.txt", str(tmp_path / "dl"))
@@ -201,10 +210,14 @@ def test_search_runs_paging_and_filters(client: Client, experiment_id: str) -> N
     )
     assert [r.data.metrics["score"] for r in second] == [2.0, 1.0]
     picked = client.search_runs(
-        [experiment_id], "params.even = 'True' AND (metrics.score >= 4 OR attributes.status = 'FINISHED')"
+        [experiment_id],
+        "params.even = 'True' AND (metrics.score >= 4 OR attributes.status = 'FINISHED')",
     )
     assert sorted(r.data.metrics["score"] for r in picked) == [0.0, 4.0]
-    assert [r.info.run_id for r in client.search_runs(experiment_id, order_by=["attributes.start_time ASC"])] == ids
+    assert [
+        r.info.run_id
+        for r in client.search_runs(experiment_id, order_by=["attributes.start_time ASC"])
+    ] == ids
     with pytest.raises(InvalidInputError):
         client.search_runs(experiment_id, max_results=0)
     with pytest.raises(InvalidInputError):

@@ -30,11 +30,16 @@ def run_script(code: str, uri: str, cwd: Path | None = None) -> subprocess.Compl
     env = {**os.environ, "AUTOLOG_TRACKING_URI": uri}
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
-        env=env, cwd=cwd, capture_output=True, text=True, timeout=120, check=False,
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
-# -- runs -------------------------------------------------------------------------------------------
+# -- runs --------------------------------------------------------------------------------------
 def test_context_manager_finishes_the_run(backend: str) -> None:
     with autolog.start_run() as run:
         assert autolog.active_run() is run
@@ -93,9 +98,7 @@ def test_git_commit_and_dirty_flag_inside_a_repository(tmp_path: Path) -> None:
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
     script = repo / "train.py"
     script.write_text(
-        "import autolog\n"
-        "with autolog.start_run() as run:\n"
-        "    print(run.info.run_id)\n"
+        "import autolog\n" "with autolog.start_run() as run:\n" "    print(run.info.run_id)\n"
     )
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     subprocess.run([*git, "add", "train.py"], cwd=repo, check=True)
@@ -108,7 +111,12 @@ def test_git_commit_and_dirty_flag_inside_a_repository(tmp_path: Path) -> None:
 
     def train() -> dict[str, str]:
         done = subprocess.run(
-            [sys.executable, str(script)], cwd=repo, env=env, capture_output=True, text=True, check=False
+            [sys.executable, str(script)],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         assert done.returncode == 0, done.stderr
         return autolog.Client(uri).get_run(done.stdout.strip()).data.tags
@@ -150,7 +158,9 @@ def test_failure_in_nested_block_ends_children_then_parent(backend: str) -> None
             autolog.start_run(nested=True)  # never ended by the user
             1 / 0
     assert autolog.active_run() is None
-    children = autolog.search_runs(filter_string=f"tags.`{_tags.PARENT_RUN_ID}` = '{parent.info.run_id}'")
+    children = autolog.search_runs(
+        filter_string=f"tags.`{_tags.PARENT_RUN_ID}` = '{parent.info.run_id}'"
+    )
     assert [r.info.status for r in children] == [autolog.RunStatus.FAILED]
 
 
@@ -223,7 +233,7 @@ def test_each_thread_has_its_own_stack(backend: str) -> None:
     assert autolog.get_run(main.info.run_id).data.params == {}
 
 
-# -- run data ---------------------------------------------------------------------------------------
+# -- run data ----------------------------------------------------------------------------------
 def test_params_metrics_tags(backend: str) -> None:
     with autolog.start_run() as run:
         assert autolog.log_param("lr", 0.01) == 0.01
@@ -283,7 +293,9 @@ def test_set_tracking_uri_sends_runs_there(tmp_path: Path) -> None:
     autolog.set_tracking_uri(tmp_path / "elsewhere")
     with autolog.start_run() as run:
         autolog.log_metric("m", 1.0)
-    assert autolog.Client(str(tmp_path / "elsewhere")).get_run(run.info.run_id).data.metrics == {"m": 1.0}
+    assert autolog.Client(str(tmp_path / "elsewhere")).get_run(run.info.run_id).data.metrics == {
+        "m": 1.0
+    }
 
 
 def test_experiments(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -318,7 +330,7 @@ def test_experiment_from_environment(backend: str, monkeypatch: pytest.MonkeyPat
     assert autolog.get_experiment(run.info.experiment_id).name == "from-env"
 
 
-# -- artifacts --------------------------------------------------------------------------------------
+# -- artifacts ---------------------------------------------------------------------------------
 def test_artifacts(backend: str, tmp_path: Path) -> None:
     local = tmp_path / "report.txt"
     local.write_text("hello")
@@ -391,7 +403,7 @@ def test_log_figure(backend: str, tmp_path: Path) -> None:
     assert "<svg" in svg.read_text()
 
 
-# -- search -----------------------------------------------------------------------------------------
+# -- search ------------------------------------------------------------------------------------
 def test_search_runs(backend: str) -> None:
     for lr, acc in [(0.1, 0.7), (0.01, 0.9), (0.001, 0.8)]:
         with autolog.start_run():
@@ -404,7 +416,9 @@ def test_search_runs(backend: str) -> None:
     autolog.set_experiment("Default")
     runs = autolog.search_runs(order_by=["metrics.acc DESC"])
     assert [r.data.metrics["acc"] for r in runs] == [0.9, 0.8, 0.7]
-    top = autolog.search_runs(filter_string="params.lr != '0.1'", order_by=["metrics.acc ASC"], max_results=1)
+    top = autolog.search_runs(
+        filter_string="params.lr != '0.1'", order_by=["metrics.acc ASC"], max_results=1
+    )
     assert [r.data.params["lr"] for r in top] == ["0.001"]
     both = autolog.search_runs(experiment_names=["Default", "other"])
     assert len(both) == 4
@@ -421,7 +435,12 @@ def test_search_runs_as_pandas(backend: str) -> None:
         autolog.log_metric("acc", 0.5)
     frame = autolog.search_runs(output_format="pandas")
     assert list(frame.columns[:6]) == [
-        "run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time",
+        "run_id",
+        "experiment_id",
+        "status",
+        "artifact_uri",
+        "start_time",
+        "end_time",
     ]
     assert {"metrics.acc", "params.lr", f"tags.{_tags.RUN_NAME}"} <= set(frame.columns)
     row = frame.iloc[0]
@@ -433,7 +452,7 @@ def test_search_runs_as_pandas(backend: str) -> None:
     assert len(empty) == 0 and "run_id" in empty.columns
 
 
-# -- interpreter exit -------------------------------------------------------------------------------
+# -- interpreter exit --------------------------------------------------------------------------
 EXIT_SCRIPT = """
 import autolog
 run = autolog.start_run()
@@ -446,9 +465,15 @@ for step in range(1000):
 
 @pytest.mark.parametrize(
     ("ending", "status"),
-    [("", "FINISHED"), ("raise SystemExit(0)", "FINISHED"), ("raise RuntimeError('crash')", "FAILED")],
+    [
+        ("", "FINISHED"),
+        ("raise SystemExit(0)", "FINISHED"),
+        ("raise RuntimeError('crash')", "FAILED"),
+    ],
 )
-def test_exit_ends_the_run_after_writing_everything(tmp_path: Path, ending: str, status: str) -> None:
+def test_exit_ends_the_run_after_writing_everything(
+    tmp_path: Path, ending: str, status: str
+) -> None:
     uri = str(tmp_path / "runs")
     done = run_script(EXIT_SCRIPT.format(ending=ending), uri)
     run_id = done.stdout.split()[0]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -108,7 +111,9 @@ def test_end_run_ends_the_run_then_reports_a_failed_write(backend: str) -> None:
     assert ended.data.metrics == {"ok": 1.0}
 
 
-def test_context_manager_keeps_the_users_exception(backend: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_context_manager_keeps_the_users_exception(
+    backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
     with pytest.raises(ValueError, match="user error"):
         with autolog.start_run() as run:
             autolog.Client().store.log_batch(run.info.run_id, params=[Param("lr", "0.1")])
@@ -135,3 +140,21 @@ def test_threads_share_one_writer(backend: str) -> None:
     for i in range(8):
         assert len(client.get_metric_history(run_id, f"t{i}")) == 2_000
     assert [t.name for t in threading.enumerate()].count("autolog-writer") <= 1
+
+
+def test_interpreter_exit_writes_what_a_client_queued(tmp_path: Path) -> None:
+    uri = str(tmp_path / "runs")
+    code = (
+        "import sys, autolog\n"
+        "client = autolog.Client(sys.argv[1])\n"
+        "run_id = client.create_run(client.create_experiment('e')).info.run_id\n"
+        "for step in range(5000):\n"
+        "    client.log_metric(run_id, 'm', float(step), step=step)\n"
+        "print(run_id)\n"  # no flush, no end: exit must write the queue
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, uri], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    history = autolog.Client(uri).get_metric_history(done.stdout.strip(), "m")
+    assert [m.step for m in history] == list(range(5000))

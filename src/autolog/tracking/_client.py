@@ -28,6 +28,7 @@ from autolog.tracking._entities import (
     RunTag,
     ViewType,
 )
+from autolog.registry._client import RegistryClient
 from autolog.tracking._writer import METRIC, PARAM, TAG
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def check_run_id(run_id: Any) -> str:
     return run_id
 
 
-class Client:
+class Client(RegistryClient):
     """The tracking API with explicit ids, bound to one tracking URI.
 
     ``Client()`` uses the current tracking URI (``autolog.get_tracking_uri()``).
@@ -81,7 +82,9 @@ class Client:
     def __init__(self, tracking_uri: str | None = None) -> None:
         from autolog.tracking import _fluent
 
-        self.tracking_uri = _fluent.normalize_uri(tracking_uri) if tracking_uri else _fluent.get_tracking_uri()
+        self.tracking_uri = (
+            _fluent.normalize_uri(tracking_uri) if tracking_uri else _fluent.get_tracking_uri()
+        )
         self._store: Store | None = None
 
     def __repr__(self) -> str:
@@ -104,7 +107,10 @@ class Client:
         """Create an experiment; returns its id. A name already in use raises InvalidInputError."""
         if not isinstance(name, str) or not name.strip():
             raise InvalidInputError(f"experiment name must be a non-empty string, got {name!r}")
-        clean = {_validation.check_key(k, "tag key"): _validation.tag_value(k, v) for k, v in (tags or {}).items()}
+        clean = {
+            _validation.check_key(k, "tag key"): _validation.tag_value(k, v)
+            for k, v in (tags or {}).items()
+        }
         return self.store.create_experiment(name, artifact_location, clean)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
@@ -238,7 +244,9 @@ class Client:
         if pending is not None:
             raise pending
 
-    def update_run(self, run_id: str, status: RunStatus | str | None = None, name: str | None = None) -> None:
+    def update_run(
+        self, run_id: str, status: RunStatus | str | None = None, name: str | None = None
+    ) -> None:
         """Change a run's status and/or name."""
         check_run_id(run_id)
         new_status = run_status(status) if status is not None else None
@@ -289,8 +297,12 @@ class Client:
         token = page_token
         while True:
             page = self.store.search_runs(
-                ids, filter=node, run_view_type=view, max_results=min(wanted - len(runs), _PAGE),
-                order_by=keys, page_token=token,
+                ids,
+                filter=node,
+                run_view_type=view,
+                max_results=min(wanted - len(runs), _PAGE),
+                order_by=keys,
+                page_token=token,
             )
             runs.extend(page)
             token = page.token
@@ -313,7 +325,8 @@ class Client:
         raise RunStateError(
             run_id,
             f"run {run_id} is {why}, it cannot take new data; start a new run, or resume it "
-            f"with start_run(run_id={run_id!r})" + (" after restore_run()" if why == "deleted" else ""),
+            f"with start_run(run_id={run_id!r})"
+            + (" after restore_run()" if why == "deleted" else ""),
         )
 
     def log_param(self, run_id: str, key: str, value: Any) -> Any:
@@ -323,7 +336,12 @@ class Client:
         return value
 
     def log_metric(
-        self, run_id: str, key: str, value: Any, timestamp: int | None = None, step: int | None = None
+        self,
+        run_id: str,
+        key: str,
+        value: Any,
+        timestamp: int | None = None,
+        step: int | None = None,
     ) -> None:
         """Log one metric point (queued; written by the background writer)."""
         self._require_live(run_id)
@@ -369,11 +387,15 @@ class Client:
                 raise ParamChangedError(run_id, key, old, value)
             clean_params[key] = Param(key, value)
         clean_tags = {
-            _validation.check_key(t.key, "tag key"): RunTag(t.key, _validation.tag_value(t.key, t.value))
+            _validation.check_key(t.key, "tag key"): RunTag(
+                t.key, _validation.tag_value(t.key, t.value)
+            )
             for t in tags
         }
         self.flush()
-        self.store.log_batch(run_id, clean_metrics, list(clean_params.values()), list(clean_tags.values()))
+        self.store.log_batch(
+            run_id, clean_metrics, list(clean_params.values()), list(clean_tags.values())
+        )
         known.update((k, p.value) for k, p in clean_params.items())
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
@@ -404,13 +426,19 @@ class Client:
             _artifact_uris[run_id] = uri
         return open_artifact_store(uri)
 
-    def log_artifact(self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+    def log_artifact(
+        self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
         """Copy a local file into the run's artifacts (under ``artifact_path`` when given)."""
         path = os.fspath(local_path)
         if not os.path.isfile(path):
             raise InvalidInputError(
                 f"log_artifact needs an existing file, {path!r} is "
-                + ("a directory (use log_artifacts for directories)" if os.path.isdir(path) else "missing")
+                + (
+                    "a directory (use log_artifacts for directories)"
+                    if os.path.isdir(path)
+                    else "missing"
+                )
             )
         self._artifacts(run_id, write=True).log_artifact(path, artifact_path)
 
@@ -473,7 +501,9 @@ class Client:
 _valid_keys = _validation._valid_keys
 
 
-def _queue_metric(store: Store, run_id: str, key: str, value: Any, step: Any, timestamp: Any) -> None:
+def _queue_metric(
+    store: Store, run_id: str, key: str, value: Any, step: Any, timestamp: Any
+) -> None:
     if key.__class__ is not str or key not in _valid_keys:
         _validation.check_key(key, "metric key")
     if type(value) is not float:
@@ -487,10 +517,16 @@ def _queue_metric(store: Store, run_id: str, key: str, value: Any, step: Any, ti
     _writer_mod._writer.put((METRIC, store, run_id, key, value, timestamp, step))
 
 
-def _queue_metrics(store: Store, run_id: str, metrics: dict[str, Any], step: Any, timestamp: Any = None) -> None:
+def _queue_metrics(
+    store: Store, run_id: str, metrics: dict[str, Any], step: Any, timestamp: Any = None
+) -> None:
     if not hasattr(metrics, "items"):
         raise TypeError(f"log_metrics needs a dict of name -> number, got {type(metrics).__name__}")
-    ts = time.time_ns() // 1_000_000 if timestamp is None else _validation.timestamp("metrics", timestamp)
+    ts = (
+        time.time_ns() // 1_000_000
+        if timestamp is None
+        else _validation.timestamp("metrics", timestamp)
+    )
     entries = []
     for key, value in metrics.items():
         if key.__class__ is not str or key not in _valid_keys:
@@ -535,4 +571,3 @@ def _positive(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidInputError(f"{name} must be a positive int, got {value!r}")
     return value
-

@@ -176,6 +176,4 @@ def run_name() -> str:
     """A readable run name such as 'brave-otter-417'."""
     import secrets
 
-    return (
-        f"{secrets.choice(_ADJECTIVES)}-{secrets.choice(_ANIMALS)}-{secrets.randbelow(1000)}"
-    )
+    return f"{secrets.choice(_ADJECTIVES)}-{secrets.choice(_ANIMALS)}-{secrets.randbelow(1000)}"

@@ -38,11 +38,11 @@ if TYPE_CHECKING:
     import pandas
 
 
-
 def _logger() -> logging.Logger:
     import logging  # imported late: it costs milliseconds that `import autolog` should not pay
 
     return logging.getLogger("autolog")
+
 
 DEFAULT_EXPERIMENT = "Default"
 DEFAULT_DIRECTORY = "autolog-runs"
@@ -115,7 +115,9 @@ def normalize_uri(uri: str) -> str:
         raise InvalidInputError(f"a tracking URI must be a string, got {type(uri).__name__}")
     uri = os.fspath(uri).strip()
     if not uri:
-        raise InvalidInputError("the tracking URI is empty; use a directory path, sqlite:///..., or memory:")
+        raise InvalidInputError(
+            "the tracking URI is empty; use a directory path, sqlite:///..., or memory:"
+        )
     from autolog.store._registry import uri_scheme
 
     if uri_scheme(uri) == "file":
@@ -234,7 +236,7 @@ def search_experiments(
             return found
 
 
-# -- runs -------------------------------------------------------------------------------------------
+# -- runs --------------------------------------------------------------------------------------
 def _stack() -> list[_Frame]:
     return _local.stack
 
@@ -280,11 +282,17 @@ def start_run(
 
 
 def _resume(
-    client: Client, run_id: str, experiment_id: str | None, run_name: str | None, tags: dict[str, Any]
+    client: Client,
+    run_id: str,
+    experiment_id: str | None,
+    run_name: str | None,
+    tags: dict[str, Any],
 ) -> Run:
     run = client.get_run(run_id)
     if run.info.lifecycle_stage != LifecycleStage.ACTIVE:
-        raise RunStateError(run_id, f"run {run_id} is deleted; restore it with Client().restore_run() first")
+        raise RunStateError(
+            run_id, f"run {run_id} is deleted; restore it with Client().restore_run() first"
+        )
     if experiment_id is not None and str(experiment_id) != run.info.experiment_id:
         raise InvalidInputError(
             f"run {run_id} belongs to experiment {run.info.experiment_id}, not {experiment_id}"
@@ -378,7 +386,7 @@ def _frame() -> _Frame:
     return _local.stack[-1]
 
 
-# -- logging --------------------------------------------------------------------------------------
+# -- logging -----------------------------------------------------------------------------------
 def log_param(key: str, value: Any) -> Any:
     """Log a param of the active run; returns ``value``. Params are write-once."""
     frame = _frame()
@@ -395,7 +403,9 @@ def log_params(params: dict[str, Any]) -> None:
         _client_mod._queue_param(frame.store, frame.run_id, key, value)
 
 
-def log_metric(key: str, value: float, step: int | None = None, timestamp: int | None = None) -> None:
+def log_metric(
+    key: str, value: float, step: int | None = None, timestamp: int | None = None
+) -> None:
     """Log one metric point of the active run; returns at once (the writer persists it)."""
     stack = _local.stack
     frame = stack[-1] if stack else None
@@ -446,7 +456,7 @@ def flush() -> None:
     _writer_mod.writer().drain()
 
 
-# -- artifacts ------------------------------------------------------------------------------------
+# -- artifacts ---------------------------------------------------------------------------------
 def log_artifact(local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
     """Copy a local file into the active run's artifacts (under ``artifact_path``)."""
     frame = _frame()
@@ -485,7 +495,7 @@ def get_artifact_uri(artifact_path: str | None = None) -> str:
     return root.rstrip("/") + "/" + artifact_path.lstrip("/")
 
 
-# -- search ---------------------------------------------------------------------------------------
+# -- search ------------------------------------------------------------------------------------
 def search_runs(
     experiment_ids: Sequence[str] | str | None = None,
     filter_string: str = "",
@@ -516,7 +526,11 @@ def search_runs(
         ids.append(experiment.experiment_id)
     if not ids and experiment_ids is None and experiment_names is None:
         ids.append(_current_experiment_id(client))
-    runs = client.search_runs(ids, filter_string, run_view_type, max_results, order_by, page_token) if ids else PagedList()
+    runs = (
+        client.search_runs(ids, filter_string, run_view_type, max_results, order_by, page_token)
+        if ids
+        else PagedList()
+    )
     if output_format == "list":
         return runs
     return _to_pandas(runs)
@@ -543,14 +557,19 @@ def _to_pandas(runs: Sequence[Run]) -> "pandas.DataFrame":
         }
         for r in runs
     ]
-    columns = base + [f"metrics.{k}" for k in metrics] + [f"params.{k}" for k in params] + [f"tags.{k}" for k in tags]
+    columns = (
+        base
+        + [f"metrics.{k}" for k in metrics]
+        + [f"params.{k}" for k in params]
+        + [f"tags.{k}" for k in tags]
+    )
     frame = pd.DataFrame(rows, columns=columns)
     for column in ("start_time", "end_time"):
         frame[column] = pd.to_datetime(frame[column], unit="ms", utc=True)
     return frame
 
 
-# -- interpreter exit -----------------------------------------------------------------------------
+# -- interpreter exit --------------------------------------------------------------------------
 def _install_exit_hooks() -> None:
     global _hooks_installed
     if _hooks_installed:
@@ -560,7 +579,9 @@ def _install_exit_hooks() -> None:
             return
         previous = sys.excepthook
 
-        def excepthook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        def excepthook(
+            exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+        ) -> None:
             global _exiting_on_error
             _exiting_on_error = True
             previous(exc_type, exc, tb)

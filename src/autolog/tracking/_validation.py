@@ -108,7 +108,9 @@ def step(key: str, value: Any) -> int:
     if type(value) is int:
         return value
     if isinstance(value, bool) or isinstance(value, float):
-        raise TypeError(f"step of metric {key!r} must be an int, got {type(value).__name__} {value!r}")
+        raise TypeError(
+            f"step of metric {key!r} must be an int, got {type(value).__name__} {value!r}"
+        )
     try:
         return operator.index(value)
     except TypeError:

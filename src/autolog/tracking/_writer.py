@@ -29,11 +29,11 @@ from autolog.errors import AutologError, BackgroundWriteError
 from autolog.tracking._entities import Metric, Param, RunTag
 
 
-
 def _logger() -> logging.Logger:
     import logging  # imported late: it costs milliseconds that `import autolog` should not pay
 
     return logging.getLogger("autolog")
+
 
 if TYPE_CHECKING:
     import logging
@@ -174,7 +174,9 @@ class Writer:
                 error = exc
             if pause is None:
                 break
-            _logger().debug("retrying a failed background write (attempt %d): %s", attempt + 1, error)
+            _logger().debug(
+                "retrying a failed background write (attempt %d): %s", attempt + 1, error
+            )
             time.sleep(pause)
         self.failures.append(
             FailedWrite(run_id, error, metrics, list(params.values()), list(tags.values()))
@@ -189,6 +191,7 @@ class Writer:
             thread = threading.Thread(target=self._run, name="autolog-writer", daemon=True)
             thread.start()
             self._thread = thread
+        _register_exit_drain()
 
     def _run(self) -> None:
         while not self._stop:
@@ -225,6 +228,26 @@ _writer = Writer()
 def writer() -> Writer:
     """This process's writer."""
     return _writer
+
+
+_exit_drain_registered = False
+
+
+def _register_exit_drain() -> None:
+    # a daemon thread dies with the interpreter: what is still queued at exit is written here
+    global _exit_drain_registered
+    if not _exit_drain_registered:
+        import atexit
+
+        atexit.register(_drain_at_exit)
+        _exit_drain_registered = True
+
+
+def _drain_at_exit() -> None:
+    try:
+        _writer.drain()
+    except Exception as exc:  # nobody is left to catch it: say what was lost
+        _logger().error("autolog: %s", exc)
 
 
 def _after_fork_in_child() -> None:
