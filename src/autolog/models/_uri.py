@@ -77,7 +77,20 @@ def _runs(uri: str) -> Resolved:
     return resolved
 
 
-_RESOLVERS: dict[str, Resolver] = {"runs": _runs, "file": lambda uri: _download(uri)}
+def _models(uri: str) -> Resolved:
+    from autolog.registry._uri import lookup
+
+    version = lookup(uri)
+    resolved = resolve(version.source)
+    resolved.run_id = resolved.run_id or version.run_id
+    return resolved
+
+
+_RESOLVERS: dict[str, Resolver] = {
+    "runs": _runs,
+    "models": _models,
+    "file": lambda uri: _download(uri),
+}
 
 
 def resolve(uri: str | Path) -> Resolved:
