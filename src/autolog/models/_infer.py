@@ -210,7 +210,8 @@ def _object_spec(col: Any, name: str | None, label: str) -> ColSpec:
     if found in _OBJECT_KINDS:
         return ColSpec(_OBJECT_KINDS[found], name, not missing)
     if found == "empty":
-        reason = "every value is missing, so its type cannot be told"
+        reason = "every value is missing" if len(col) else "it has no rows"
+        reason += ", so its type cannot be told"
         hint = f"give it a dtype, e.g. df[{name!r}].astype('string'), or drop it"
     else:
         seen = sorted({type(v).__name__ for v in col.iloc[:1000] if v is not None})
