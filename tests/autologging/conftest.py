@@ -51,10 +51,3 @@ def fakelib(fakelib_path: Path):  # type: ignore[no-untyped-def]
 
     return module
 
-
-@pytest.fixture(autouse=True)
-def _memory_store_until_sql(monkeypatch: pytest.MonkeyPatch) -> None:  # TEMP: remove when SqlStore lands
-    import autolog.store.sql as sql
-
-    if not hasattr(sql, "SqlStore"):
-        monkeypatch.setenv("AUTOLOG_TRACKING_URI", "memory:")

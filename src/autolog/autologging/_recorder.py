@@ -243,13 +243,18 @@ class Recorder:
     def training(self, model: Any, run_name: str | None = None, tags: Mapping[str, Any] | None = None) -> TrainingCall:
         return TrainingCall(self, model, run_name or type(model).__name__, tags or {})
 
+    def carries_context(self) -> bool:
+        """Inside a training call or a suppressed block: work handed to other threads should
+        take that along (``propagate``)."""
+        return _current.get() is not None or _suppressed.get()
+
     def propagate(self, function: Callable[..., Any]) -> Callable[..., Any]:
-        """``function`` made to run inside the current training call, in whichever thread
-        runs it (joblib workers start with an empty context)."""
-        call = _current.get()
-        if call is None:
+        """``function`` made to run inside the current training call (or suppression), in
+        whichever thread runs it (joblib workers start with an empty context)."""
+        call, quiet = _current.get(), _suppressed.get()
+        if call is None and not quiet:
             return function
-        return _InTraining(function, call)
+        return _InTraining(function, call, quiet)
 
     # -- post-training: predictions of autologged models ---------------------------------------
     def remember_model(self, model: Any, run_id: str) -> None:
@@ -305,15 +310,18 @@ class Recorder:
 class _InTraining:
     """A callable that runs inside a given training call (see ``Recorder.propagate``)."""
 
-    def __init__(self, function: Callable[..., Any], call: TrainingCall) -> None:
+    def __init__(self, function: Callable[..., Any], call: TrainingCall | None, quiet: bool) -> None:
         self.function = function
         self.call = call
+        self.quiet = quiet
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         token = _current.set(self.call)
+        quiet = _suppressed.set(self.quiet)
         try:
             return self.function(*args, **kwargs)
         finally:
+            _suppressed.reset(quiet)
             _current.reset(token)
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -188,6 +188,45 @@ def _unusable(flavor: Flavor) -> str | None:
         return f"{flavor.module!r} is not installed; {_discovery.install_hint(flavor)}"
     if flavor.requirement and flavor.package:
         installed = _discovery.package_version(flavor.package)
-        if installed:
-            return _discovery._outside_range(flavor.requirement, installed)
+        if installed and not _in_range(flavor.requirement, installed):
+            return f"installed version {installed} is outside the supported range {flavor.requirement}"
     return None
+
+
+_OPS = {
+    ">=": lambda a, b: a >= b,
+    "<=": lambda a, b: a <= b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    ">": lambda a, b: a > b,
+    "<": lambda a, b: a < b,
+}
+
+
+def _release(text: str) -> tuple[int, ...]:
+    import re
+
+    parts = []
+    for piece in text.strip().split("."):
+        digits = re.match(r"\d+", piece)
+        if digits is None:
+            break
+        parts.append(int(digits.group()))
+    while parts and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
+
+
+def _in_range(requirement: str, installed: str) -> bool:
+    """``installed`` satisfies the release comparisons in ``requirement`` ("lib>=1.3,<2").
+    A tiny check on purpose: importing ``packaging`` costs ``enable()`` 140 ms. Clauses it
+    does not understand (~=, wildcards, markers) are treated as satisfied."""
+    import re
+
+    version = _release(installed)
+    for op, bound in re.findall(r"(>=|<=|==|!=|>|<)\s*([0-9][0-9A-Za-z.]*)", requirement):
+        if "*" in bound:
+            continue
+        if not _OPS[op](version, _release(bound)):
+            return False
+    return True

@@ -31,12 +31,32 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import pytest
 
 from autolog.errors import AutologWarning
 from autolog.tracking import _tags
+
+
+@contextmanager
+def autologged(*flavors: str, strict: bool = True, **options: Any) -> Iterator[None]:
+    """Autologging of ``flavors`` (all when none given) on for a block, off afterwards, with
+    our own errors raised instead of warned about (``strict``) so tests see them."""
+    import autolog
+    from autolog.autologging import _recorder, _safe
+
+    _safe.strict(strict)
+    _safe.reset_warnings()
+    autolog.enable(flavors=list(flavors) or None, **options)
+    try:
+        yield
+    finally:
+        autolog.disable()
+        _safe.strict(None)
+        _safe.reset_warnings()
+        _recorder.reset()
 
 
 class _UserError(Exception):
@@ -75,19 +95,8 @@ class AutologConformance:
     def autologged(self, train: Callable[[], Any]) -> Iterator[None]:
         """Autologging of this flavor on (strict: our errors raise), off afterwards.
         (It asks for ``train`` so that whatever ``train`` sets up comes first.)"""
-        import autolog
-        from autolog.autologging import _recorder, _safe
-
-        _safe.strict(True)
-        _safe.reset_warnings()
-        autolog.enable(flavors=[self.flavor])
-        try:
+        with autologged(self.flavor):
             yield
-        finally:
-            autolog.disable()
-            _safe.strict(None)
-            _safe.reset_warnings()
-            _recorder.reset()
 
     def assert_same_result(self, expected: Any, actual: Any) -> None:
         """Two trainings with the same inputs gave the same result (default: equal pickles)."""

@@ -132,3 +132,10 @@ class SklearnFlavor(Flavor):
     def predict(self, native: Any, data: Any) -> Any:
         """``native.predict(data)``: labels for classifiers, values for regressors."""
         return native.predict(data)
+
+    def autolog(self, recorder: Any) -> Any:
+        """Patches that make sklearn training log itself (see ``_autolog`` and
+        docs/autologging.md)."""
+        from autolog.flavors.sklearn._autolog import declare_patches
+
+        return declare_patches(recorder)
