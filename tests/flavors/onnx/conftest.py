@@ -19,7 +19,10 @@ def linear_proto() -> Any:
     W = np.arange(6, dtype=np.float32).reshape(3, 2) / 10
     b = np.array([0.5, -1.0], dtype=np.float32)
     graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "W"], ["xw"]), helper.make_node("Add", ["xw", "b"], ["y"])],
+        [
+            helper.make_node("MatMul", ["x", "W"], ["xw"]),
+            helper.make_node("Add", ["xw", "b"], ["y"]),
+        ],
         "linear",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 3])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 2])],

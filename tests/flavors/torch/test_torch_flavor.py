@@ -170,7 +170,8 @@ def test_state_dict_rebuilds_from_hparams(tmp_path: Path) -> None:
     loaded = TorchFlavor().load(tmp_path, meta)
     assert isinstance(loaded, KeepsHparams) and loaded.layer.out_features == 5
     x = np.ones((2, 4), dtype=np.float32)
-    np.testing.assert_array_equal(TorchFlavor().predict(loaded, x), TorchFlavor().predict(module, x))
+    expected = TorchFlavor().predict(module, x)
+    np.testing.assert_array_equal(TorchFlavor().predict(loaded, x), expected)
 
 
 def test_state_dict_refuses_a_model_it_could_not_rebuild(tmp_path: Path) -> None:

@@ -24,7 +24,9 @@ def _models(xy: Any) -> dict[str, tuple[Any, Any]]:
     X, y = xy
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
     booster = xgb.train(
-        {"objective": "reg:squarederror", "max_depth": 3, "nthread": 1}, xgb.DMatrix(X, label=X[:, 0]), 6
+        {"objective": "reg:squarederror", "max_depth": 3, "nthread": 1},
+        xgb.DMatrix(X, label=X[:, 0]),
+        6,
     )
     multiclass = (X[:, 0] > 0.5).astype(int) + (X[:, 1] > 0).astype(int)
     return {
@@ -42,7 +44,9 @@ def models(xy: Any) -> dict[str, tuple[Any, Any]]:
 
 
 @pytest.fixture(params=["booster", "classifier", "multiclass", "regressor", "named_features"])
-def fitted(request: pytest.FixtureRequest, models: dict[str, tuple[Any, Any]]) -> tuple[Any, Any]:
+def fitted(
+    request: pytest.FixtureRequest, models: dict[str, tuple[Any, Any]]
+) -> tuple[Any, Any]:
     return models[request.param]
 
 

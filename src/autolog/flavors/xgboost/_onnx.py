@@ -56,7 +56,8 @@ def save_onnx(model: Any, file: Path, example: Any) -> dict[str, Any]:
     except Exception as exc:
         raise ModelError(
             f"onnxmltools {onnxmltools.__version__} could not convert {type(model).__name__} "
-            f"to ONNX ({type(exc).__name__}: {_first_line(exc)}). Save it in the 'native' format instead."
+            f"to ONNX ({type(exc).__name__}: {_first_line(exc)}). "
+            "Save it in the 'native' format instead."
         ) from exc
     file.write_bytes(proto.SerializeToString())
     return {
