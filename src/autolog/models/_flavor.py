@@ -76,9 +76,17 @@ class Flavor:
             return False
         return type(model).__module__.split(".", 1)[0] == root
 
-    def save(self, model: Any, path: Path, format: str) -> dict[str, Any]:
+    def save(
+        self, model: Any, path: Path, format: str, *, example: Any = None
+    ) -> dict[str, Any]:
         """Write ``model`` in ``format`` under the directory ``path``; return the metadata
-        ``load`` needs (at least ``{"files": [...]}``, paths relative to ``path``)."""
+        ``load`` needs (at least ``{"files": [...]}``, paths relative to ``path``).
+
+        ``example`` is a small input batch (the user's input example, or a slice of it) when
+        one is known, else ``None``; formats that trace the model (ONNX, torch.export) need it
+        and raise a clear error without it. Metadata with ``"flavor": "<other>"`` says the
+        files belong to another flavor (every ``"onnx"`` format is served by the onnx flavor).
+        """
         raise NotImplementedError
 
     def load(self, path: Path, meta: dict[str, Any]) -> Any:
