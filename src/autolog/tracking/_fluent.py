@@ -13,7 +13,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
@@ -106,6 +106,7 @@ _clients: dict[str, Client] = {}
 _open_frames: dict[str, _Frame] = {}  # every run the fluent API started and did not end
 _exiting_on_error = False
 _hooks_installed = False
+_end_hooks: dict[str, list[Callable[[], None]]] = {}  # run_id -> callbacks before it ends
 
 
 # -- tracking URI and experiment ------------------------------------------------------------------
@@ -320,7 +321,31 @@ def end_run(status: RunStatus | str = "FINISHED") -> None:
     _end_frame(stack[-1], run_status(status))
 
 
+def before_run_end(run_id: str, callback: Callable[[], None]) -> None:
+    """Call ``callback()`` once, right before the fluent API ends run ``run_id`` (``end_run``,
+    the end of its ``with`` block, interpreter exit), while the run is still active.
+
+    For autologging of training that has no single call to wrap: a torch loop logs its model
+    when its run ends. A callback that raises is logged and the run is ended all the same.
+    """
+    with _lock:
+        _end_hooks.setdefault(run_id, []).append(callback)
+
+
+def run_end_hooks(run_id: str) -> None:
+    """Run (and forget) the callbacks registered for ``run_id`` by ``before_run_end``."""
+    with _lock:
+        hooks = _end_hooks.pop(run_id, [])
+    for hook in hooks:
+        try:
+            hook()
+        except Exception as exc:
+            _logger().error("autolog: a callback at the end of run %s failed: %s", run_id, exc)
+
+
 def _end_frame(frame: _Frame, status: RunStatus) -> None:
+    if _end_hooks:
+        run_end_hooks(frame.run_id)
     stack = _stack()
     pending: BaseException | None = None
     try:
@@ -593,6 +618,10 @@ def _install_exit_hooks() -> None:
 
 def _at_exit() -> None:
     """Write what is queued, then end the runs still active (children first)."""
+    with _lock:
+        ending = list(_open_frames)
+    for run_id in reversed(ending):
+        run_end_hooks(run_id)
     writer = _writer_mod.writer()
     try:
         writer.drain()
@@ -624,6 +653,7 @@ def _reset_state() -> None:
     writer.queue.clear()
     with _lock:
         _open_frames.clear()
+        _end_hooks.clear()
     _local.stack.clear()
     _local.last_run_id = None
     _local.last_uri = None

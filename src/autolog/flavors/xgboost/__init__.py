@@ -158,3 +158,10 @@ class XGBoostFlavor(Flavor):
             str(t) == "category" for t in data.dtypes
         )
         return native.predict(xgb.DMatrix(data, enable_categorical=categorical))
+
+    def autolog(self, recorder: Any) -> Any:
+        """Patches that make ``xgboost.train`` and the scikit-learn API's ``fit`` log
+        themselves (see ``_autolog`` and docs/autologging.md)."""
+        from autolog.flavors.xgboost._autolog import declare_patches
+
+        return declare_patches(recorder)
