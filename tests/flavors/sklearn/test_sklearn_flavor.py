@@ -141,6 +141,16 @@ def test_float32_example_gives_a_float_input(xy: Any, tmp_path: Path) -> None:
     assert meta["inputs"][0]["shape"] == [-1, 4]
 
 
+def test_numeric_frame_example_gives_one_double_input(mixed_frame: Any, tmp_path: Path) -> None:
+    frame, label = mixed_frame
+    numeric = frame[["age", "visits"]]  # float64 and int64 columns
+    model = RandomForestClassifier(n_estimators=4, random_state=0).fit(numeric, label)
+    meta = SklearnFlavor().save(model, tmp_path, "onnx", example=numeric.head(2))
+    assert [i["name"] for i in meta["inputs"]] == ["input"]
+    served = OnnxFlavor().predict(OnnxFlavor().load(tmp_path, meta), numeric)
+    np.testing.assert_array_equal(served, model.predict(numeric))
+
+
 def test_onnx_conversion_failure_is_a_clear_model_error(xy: Any, tmp_path: Path) -> None:
     X, y = xy
     with pytest.raises(ModelError, match="could not convert MajorityClassifier.*'pickle'"):

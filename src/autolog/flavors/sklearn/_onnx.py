@@ -124,6 +124,8 @@ def _input_kinds(model: Any, example: Any) -> list[tuple[str, str, int]]:
         if by_column:
             return [(str(c), kinds[str(c)], 1) for c in head.feature_names_in_]
         distinct = set(kinds.values())
+        if len(distinct) > 1 and "string" not in distinct:
+            distinct = {"double"}  # mixed numeric columns: one float64 array holds them all
         if len(distinct) != 1:
             raise ModelError(
                 f"the example has columns of several types ({', '.join(sorted(distinct))}) but "
