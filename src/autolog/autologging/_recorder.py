@@ -123,6 +123,33 @@ class TrainingCall:
             else:  # the user ended or switched runs inside the call; end ours explicitly
                 autolog.Client().set_terminated(self.run_id, "FAILED" if failed else "FINISHED")
 
+    # -- training that spans many calls (a torch loop has no single call to wrap) ---------------
+    def start(self) -> TrainingCall:
+        """Open the run now, without entering a call: no nesting guard is set, so other
+        libraries' training keeps logging. End it with ``finish()``; ``at_end`` callbacks
+        run whichever way the run ends."""
+        with _safe(f"the start of a {self.recorder.flavor} run"):
+            self._open()
+        return self
+
+    def finish(self, failed: bool = False) -> None:
+        """End a run opened by ``start()`` (a user's run is left open), after the ``at_end``
+        callbacks."""
+        with _safe(f"the end of a {self.recorder.flavor} run"):
+            if self.run_id is not None:
+                from autolog.tracking import _fluent
+
+                _fluent.run_end_hooks(self.run_id)
+            self._close(failed=failed)
+
+    def at_end(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` right before this call's run ends, while it is still active:
+        ``finish()``, the user's ``end_run``, or interpreter exit (nothing without a run)."""
+        if self.run_id is not None:
+            from autolog.tracking import _fluent
+
+            _fluent.before_run_end(self.run_id, callback)
+
     # -- logging (queued: no I/O until the background writer runs) -----------------------------
     def _client(self) -> Any:
         if self._client_obj is None:
