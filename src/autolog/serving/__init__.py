@@ -1,0 +1,14 @@
+"""``autolog serve``: an HTTP scoring server for any logged model.
+
+    POST /invocations   JSON ({"dataframe_split": ...}, {"dataframe_records": ...},
+                        {"instances": ...}, {"inputs": ...}) or text/csv -> {"predictions": ...}
+    GET  /ping, /health, /version, /metadata
+
+Built on the standard library's ThreadingHTTPServer with HTTP/1.1 keep-alive. See docs/serving.md.
+"""
+
+from __future__ import annotations
+
+from autolog.serving._server import DEFAULT_MAX_BODY, make_server, serve
+
+__all__ = ["DEFAULT_MAX_BODY", "make_server", "serve"]
