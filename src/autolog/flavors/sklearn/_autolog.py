@@ -51,6 +51,8 @@ CURVES = (
     ("validation_score_", "validation_score"),
 )
 _SKIP_MODULE_PARTS = ("tests", "_testing", "externals")
+#: target encoders sklearn fits inside metrics and classifiers: bookkeeping, not training
+_NOT_TRAINING = frozenset({"LabelEncoder", "LabelBinarizer", "MultiLabelBinarizer"})
 
 
 def declare_patches(recorder: Recorder) -> Sequence[Patch]:
@@ -110,6 +112,7 @@ def _estimator_classes(base: type) -> list[type]:
             if (
                 parts[0] == "sklearn"
                 and not sub.__name__.startswith("_")
+                and sub.__name__ not in _NOT_TRAINING
                 and not any(p in _SKIP_MODULE_PARTS for p in parts)
                 and not inspect.isabstract(sub)
             ):
@@ -204,9 +207,10 @@ def _wrap_score(recorder: Recorder, wrapped: Any, instance: Any, args: tuple[Any
 def _wrap_metric(
     recorder: Recorder, wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any], *, name: str
 ) -> Any:
-    result = wrapped(*args, **kwargs)
     if not recorder.should_record():
-        return result
+        return wrapped(*args, **kwargs)
+    with recorder.suppressed():  # metrics fit label encoders inside: not training runs
+        result = wrapped(*args, **kwargs)
     with safe("sklearn post-training metric"):
         source = recorder.prediction_source(_posttraining.prediction_argument(args, kwargs))
         value = _posttraining.metric_value(result)
