@@ -78,7 +78,7 @@ def _compute() -> dict[str, str]:
 def _source_file() -> str | None:
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
-    if path:
+    if isinstance(path, str) and path:
         return os.path.abspath(path)
     if sys.argv and sys.argv[0] and os.path.isfile(sys.argv[0]):
         return os.path.abspath(sys.argv[0])

@@ -257,10 +257,10 @@ def start_run(
     """
     stack = _stack()
     if stack and not nested:
-        active = stack[-1].run_id
+        current = stack[-1].run_id
         raise RunStateError(
-            active,
-            f"run {active} is already active in this thread. End it first with end_run(), or "
+            current,
+            f"run {current} is already active in this thread. End it first with end_run(), or "
             "pass nested=True to start a child run inside it",
         )
     client = _client()

@@ -22,7 +22,7 @@ _VALID_KEYS_MAX: Final = 100_000
 def check_key(key: Any, what: str = "key") -> str:
     """Return ``key`` if it is a usable param/metric/tag name, else raise InvalidInputError."""
     if isinstance(key, str) and key in _valid_keys:  # the common case: a key seen before
-        return key  # type: ignore[no-any-return]
+        return key
     if not isinstance(key, str):
         raise InvalidInputError(
             f"{what} must be a string, got {type(key).__name__} {key!r}; pass str({key!r}) "
