@@ -46,6 +46,9 @@ def download(args: Any) -> int:
     store = _store(args)
     path = (args.path or "").strip("/")
     files = _walk(store, path or None)
+    if not files and path:  # a file has no children: find it in its directory's listing
+        parent = path.rsplit("/", 1)[0] if "/" in path else None
+        files = [e for e in store.list_artifacts(parent) if e.path == path and not e.is_dir]
     single = len(files) == 1 and files[0].path == path and path != ""
     if not files:
         from autolog.errors import NotFoundError
