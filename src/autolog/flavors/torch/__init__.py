@@ -144,3 +144,10 @@ class TorchFlavor(Flavor):
         args, kwargs = to_inputs(data, dtype, device)
         with torch.no_grad():
             return to_numpy(native(*args, **kwargs))
+
+    def autolog(self, recorder: Any) -> Any:
+        """Patches that make plain training loops log themselves: optimizers, DataLoader
+        passes and losses (see ``_autolog`` and docs/autologging.md)."""
+        from autolog.flavors.torch._autolog import declare_patches
+
+        return declare_patches(recorder)
