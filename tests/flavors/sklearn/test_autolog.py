@@ -66,13 +66,14 @@ def test_classifier_fit_leaves_params_metrics_tags_artifacts_and_a_loadable_mode
     assert m["training_log_loss"] == pytest.approx(metrics.log_loss(y, proba))
     assert m["training_roc_auc"] == pytest.approx(metrics.roc_auc_score(y, proba[:, 1]))
     assert m["training_score"] == pytest.approx(model.score(X, y))
-    assert {
-        "model",
-        "dataset.json",
-        "training_confusion_matrix.svg",
-        "training_roc_curve.svg",
-        "training_precision_recall_curve.svg",
-    } <= _artifacts(run)
+    assert _artifacts(run) == {"model", "training_evaluation.svg"}
+    assert run.data.tags["dataset_dtype"] == "float64"
+    svg = Path(autolog.Client().download_artifacts(run.info.run_id, "training_evaluation.svg")).read_text()
+    assert svg.startswith("<svg") and svg.count("<svg") == 4  # matrix, ROC, precision-recall
+    assert "ROC curve" in svg and "Precision-recall" in svg and "predicted" in svg
+    import xml.etree.ElementTree as ET
+
+    ET.fromstring(svg)  # well-formed
     loaded = autolog.load_model(f"runs:/{run.info.run_id}/model")
     np.testing.assert_array_equal(loaded.predict(X), pred)
 
@@ -113,7 +114,7 @@ def test_regressor_metrics_and_curves(sk: None, data: Any) -> None:
     history = autolog.Client().get_metric_history(run.info.run_id, "training_score_curve")
     assert [p.step for p in history] == list(range(12))
     assert [p.value for p in history] == pytest.approx(list(model.train_score_))
-    assert not {"training_confusion_matrix.svg"} & _artifacts(run)
+    assert "training_evaluation.svg" not in _artifacts(run)
 
 
 def test_mlp_loss_and_validation_curves(sk: None, data: Any) -> None:

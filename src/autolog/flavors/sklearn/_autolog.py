@@ -41,6 +41,8 @@ CV_FUNCTIONS = (
     "validation_curve",
     "permutation_test_score",
 )
+#: confusion matrix, ROC and precision-recall curves, side by side
+PLOTS_FILE = "training_evaluation.svg"
 #: rows of the training input used for the signature's example prediction
 SIGNATURE_ROWS = 5
 #: per-epoch attributes: (attribute, metric key)
@@ -236,11 +238,7 @@ def _after_fit(call: TrainingCall, recorder: Recorder, estimator: Any, X: Any, y
             predictions = _log_training_metrics(call, recorder, estimator, X, y, sample_weight, config.log_plots)
     if config.log_datasets and X is not None:
         with safe("sklearn dataset record"):
-            record = {"X": _describe.describe_array(X), "digest": _describe.digest(X, y)}
-            if y is not None:
-                record["y"] = _describe.describe_array(y)
-            call.set_tags({"dataset_digest": record["digest"], "dataset_shape": "x".join(map(str, record["X"].get("shape", [])))})
-            call.log_dict(record, "dataset.json")
+            _log_dataset(call, X, y)
     with safe("sklearn pipeline structure"):
         structure = _describe.pipeline(model)
         if structure is not None:
@@ -249,6 +247,20 @@ def _after_fit(call: TrainingCall, recorder: Recorder, estimator: Any, X: Any, y
     if config.log_models:
         with safe("sklearn model"):
             _log_model(call, recorder, model, X, predictions)
+
+
+def _log_dataset(call: TrainingCall, X: Any, y: Any) -> None:
+    """Tags always; ``dataset.json`` only when there are columns to list (DataFrames): every
+    artifact file is a durable write, and for plain arrays the tags say it all."""
+    record: dict[str, Any] = {"X": _describe.describe_array(X), "digest": _describe.digest(X, y)}
+    if y is not None:
+        record["y"] = _describe.describe_array(y)
+    tags = {"dataset_digest": record["digest"], "dataset_shape": "x".join(map(str, record["X"].get("shape", [])))}
+    if "dtype" in record["X"]:
+        tags["dataset_dtype"] = record["X"]["dtype"]
+    call.set_tags(tags)
+    if "columns" in record["X"]:
+        call.log_dict(record, "dataset.json")
 
 
 def _log_curves(call: TrainingCall, model: Any) -> None:
@@ -346,17 +358,14 @@ def _log_clusterer(call: TrainingCall, recorder: Recorder, estimator: Any, X: An
 
 
 def _log_plots(call: TrainingCall, curves: dict[str, Any]) -> None:
-    call.log_text(_plots.confusion_matrix_svg(curves["confusion_matrix"], list(curves["labels"])), "training_confusion_matrix.svg")
+    svgs = [_plots.confusion_matrix_svg(curves["confusion_matrix"], list(curves["labels"]))]
     if curves.get("roc"):
-        call.log_text(
-            _plots.curve_svg(curves["roc"], "ROC curve (training data)", "false positive rate", "true positive rate", diagonal=True),
-            "training_roc_curve.svg",
+        svgs.append(
+            _plots.curve_svg(curves["roc"], "ROC curve (training data)", "false positive rate", "true positive rate", diagonal=True)
         )
     if curves.get("pr"):
-        call.log_text(
-            _plots.curve_svg(curves["pr"], "Precision-recall curve (training data)", "recall", "precision"),
-            "training_precision_recall_curve.svg",
-        )
+        svgs.append(_plots.curve_svg(curves["pr"], "Precision-recall curve (training data)", "recall", "precision"))
+    call.log_text(_plots.panels(svgs), PLOTS_FILE)
 
 
 def _log_model(call: TrainingCall, recorder: Recorder, model: Any, X: Any, predictions: Any) -> None:

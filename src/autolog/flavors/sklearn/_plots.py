@@ -1,8 +1,9 @@
 """Evaluation plots as small SVG documents, drawn without matplotlib.
 
 A confusion matrix (cells shaded by count) and line charts for ROC and precision-recall
-curves. Curves are thinned to at most ``MAX_POINTS`` points so a plot stays a few kilobytes
-whatever the training set size.
+curves, side by side in one SVG file (``panels``): each artifact file costs the artifact
+store a durable write, so one file holds the three. Curves are thinned to at most
+``MAX_POINTS`` points so a plot stays a few kilobytes whatever the training set size.
 """
 
 from __future__ import annotations
@@ -79,6 +80,23 @@ def curve_svg(
             out.append(_text(_W - _PAD - 76, _PAD + 13 + 14 * n, str(label)[:14]))
     out.append("</svg>")
     return "\n".join(out)
+
+
+def panels(svgs: Sequence[str]) -> str:
+    """Several SVG documents of ours side by side in one."""
+    import re
+
+    x, height, parts = 0.0, 0.0, []
+    for svg in svgs:
+        size = re.search(r'width="([0-9.]+)" height="([0-9.]+)"', svg)
+        w, h = (float(size.group(1)), float(size.group(2))) if size else (float(_W), float(_H))
+        parts.append(svg.replace("<svg ", f'<svg x="{x:g}" y="0" ', 1))
+        x += w
+        height = max(height, h)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{x:g}" height="{height:g}" '
+        f'viewBox="0 0 {x:g} {height:g}">\n' + "\n".join(parts) + "\n</svg>"
+    )
 
 
 def _open(width: float, height: float) -> str:
