@@ -247,7 +247,11 @@ def _insert_model(conn: Connection, name: str, description: str, user_id: str, n
     stmt = upsert(conn, registered_models).values(
         name=name, description=description, creation_time=now, last_updated_time=now, next_version=1
     )
-    created = conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"])).rowcount == 1
+    # RETURNING, not rowcount: drivers disagree on rowcount for ON CONFLICT DO NOTHING
+    inserted = conn.execute(
+        stmt.on_conflict_do_nothing(index_elements=["name"]).returning(_rm.name)
+    ).first()
+    created = inserted is not None
     if created:
         _event(conn, name, "model_created", user_id, now)
     return created
