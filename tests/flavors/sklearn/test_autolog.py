@@ -53,8 +53,9 @@ def test_classifier_fit_leaves_params_metrics_tags_artifacts_and_a_loadable_mode
     model = LogisticRegression(C=0.5).fit(X, y)
     run = _only_run()
     assert run.info.status.value == "FINISHED" and run.info.run_name == "LogisticRegression"
-    assert run.data.params["C"] == "0.5" and run.data.params["solver"] == "'lbfgs'"
+    assert run.data.params["C"] == "0.5" and run.data.params["solver"] == "lbfgs"
     assert run.data.tags["estimator_name"] == "LogisticRegression"
+    assert [r.info.run_id for r in autolog.search_runs(filter_string="params.solver = 'lbfgs'")] == [run.info.run_id]
     assert run.data.tags["estimator_class"] == "sklearn.linear_model._logistic.LogisticRegression"
     assert run.data.tags["dataset_shape"] == "200x5"
     m = run.data.metrics

@@ -22,7 +22,7 @@ def params(estimator: Any) -> dict[str, str]:
         elif isinstance(value, (list, tuple)) and value and all(_is_step(v) for v in value):
             out[key] = repr([(v[0], type(v[1]).__name__) for v in value])
         else:
-            out[key] = repr(value) if isinstance(value, str) else str(value)
+            out[key] = str(value)  # as MLflow does: params.solver = 'lbfgs' finds it
     return out
 
 
