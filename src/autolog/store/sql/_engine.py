@@ -1,0 +1,231 @@
+"""Opening a SQL database: tracking URIs, engines, SQLite settings, retries when busy.
+
+SQLite and PostgreSQL share every query; the differences live here:
+
+- SQLite runs in WAL mode (readers never wait for the writer) with ``synchronous=NORMAL``
+  (durable at checkpoints, never corrupt) and foreign keys on. Write transactions start with
+  ``BEGIN IMMEDIATE`` so that two writers queue for the lock instead of both reading and then
+  failing to upgrade; threads of one process queue on a Python lock first, so the busy
+  handler only arbitrates between processes. A write that still meets "database is locked"
+  is retried with backoff, so the message never reaches the user.
+- PostgreSQL is reached through psycopg 3; deadlocks and serialization failures are retried.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import unquote, urlparse
+
+from autolog.errors import InvalidInputError, StoreError
+from autolog.store._registry import uri_scheme
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine, URL
+
+T = TypeVar("T")
+
+#: how long SQLite waits for another process's write lock before the retry loop takes over
+BUSY_TIMEOUT_MS = 5_000
+#: how long a write keeps retrying a locked database before giving up with StoreError
+RETRY_SECONDS = 120.0
+_RETRY_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock detected
+ARTIFACT_ROOT_ENV = "AUTOLOG_ARTIFACT_ROOT"
+DB_FILE = "autolog.db"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a tracking URI points: the database URL and the default artifact root."""
+
+    uri: str  # as the user wrote it
+    display: str  # the same, with any password hidden (for messages)
+    url: URL
+    artifact_root: str
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+
+def resolve(uri: str) -> Target:
+    """Parse a tracking URI (a directory, ``file://``, ``sqlite:///``, ``postgresql://``)."""
+    from sqlalchemy.engine import URL, make_url
+
+    scheme = uri_scheme(uri)
+    if scheme == "file":
+        directory = _local_path(uri)
+        if os.path.isfile(directory):
+            raise InvalidInputError(
+                f"tracking URI {uri!r} names a file, expected a directory (autolog keeps "
+                f"{DB_FILE} and artifacts/ inside it); for a database file use sqlite:///{directory}"
+            )
+        os.makedirs(directory, exist_ok=True)
+        url = URL.create("sqlite", database=os.path.join(directory, DB_FILE))
+        return Target(uri, uri, url, _artifact_root(os.path.join(directory, "artifacts")))
+    if scheme == "sqlite":
+        database = make_url(uri).database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            raise InvalidInputError(
+                f"tracking URI {uri!r} names no database file; use sqlite:///path/to/file.db "
+                "(several threads and processes share it), or 'memory:' for a throwaway store"
+            )
+        path = os.path.abspath(os.path.expanduser(database))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        url = URL.create("sqlite", database=path)
+        root = os.path.join(os.path.dirname(path), "autolog-artifacts")
+        return Target(uri, uri, url, _artifact_root(root))
+    if scheme == "postgresql":
+        url = make_url(uri)
+        if url.drivername == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")
+        display = url.render_as_string(hide_password=True)
+        if url.drivername != uri.split(":", 1)[0]:
+            display = display.replace(url.drivername, uri.split(":", 1)[0], 1)
+        return Target(uri, display, url, _artifact_root(os.path.abspath("autolog-artifacts")))
+    raise InvalidInputError(
+        f"the SQL store opens sqlite:///, postgresql:// and directory URIs, got {uri!r}"
+    )
+
+
+def _local_path(uri: str) -> str:
+    if uri.startswith("file:"):
+        uri = unquote(urlparse(uri).path)
+    return os.path.abspath(os.path.expanduser(uri))
+
+
+def _artifact_root(default: str) -> str:
+    root = os.environ.get(ARTIFACT_ROOT_ENV) or default
+    if uri_scheme(root) != "file":
+        return root.rstrip("/")  # s3://bucket/prefix and friends stay URIs
+    return _local_path(root)
+
+
+def join_location(root: str, *parts: str) -> str:
+    """``root/parts...``: a local path for local roots, a URI for the others."""
+    if uri_scheme(root) == "file":
+        return os.path.join(root, *parts)
+    return "/".join([root.rstrip("/"), *parts])
+
+
+# -- engines ----------------------------------------------------------------------------------
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # the driver must not issue BEGIN/COMMIT by itself: the "begin" hook below does
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # switching a new file to WAL takes an exclusive lock once; others may hold it then
+        _retry(lambda: cursor.execute("PRAGMA journal_mode = WAL"), "sqlite")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        # checkpoints (the only fsyncs with synchronous=NORMAL) every ~40 MB of WAL instead of
+        # every 4 MB: big metric batches then pay for them far less often
+        cursor.execute("PRAGMA wal_autocheckpoint = 10000")
+        cursor.execute("PRAGMA journal_size_limit = 67108864")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+    from autolog.store.sql._translate import sqlite_ilike
+
+    dbapi_connection.create_function("autolog_ilike", 2, sqlite_ilike, deterministic=True)
+
+
+def _on_sqlite_begin(conn: Connection) -> None:
+    write = conn.get_execution_options().get("autolog_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _is_retryable(exc: BaseException, dialect: str) -> bool:
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    if dialect == "sqlite":
+        import sqlite3
+
+        if not isinstance(exc, OperationalError) and not isinstance(orig, sqlite3.OperationalError):
+            return False
+        text = str(orig).lower()
+        return "locked" in text or "busy" in text
+    return getattr(orig, "sqlstate", None) in _RETRY_SQLSTATES
+
+
+def _retry(attempt: Callable[[], T], dialect: str, display: str = "the database") -> T:
+    deadline = time.monotonic() + RETRY_SECONDS
+    delay = 0.002
+    while True:
+        try:
+            return attempt()
+        except Exception as exc:
+            if not _is_retryable(exc, dialect):
+                raise
+            if time.monotonic() > deadline:
+                raise StoreError(
+                    f"{display} stayed locked by another writer for {RETRY_SECONDS:.0f} s; "
+                    "check for a process holding a long transaction, then try again"
+                ) from exc
+            time.sleep(delay * random.uniform(0.5, 1.5))
+            delay = min(delay * 2, 0.25)
+
+
+class Database:
+    """An engine plus the transaction helpers every query goes through."""
+
+    def __init__(self, target: Target) -> None:
+        from sqlalchemy import create_engine, event
+
+        self.target = target
+        if target.is_sqlite:
+            self.engine: Engine = create_engine(
+                target.url,
+                connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+                pool_size=4,
+                max_overflow=60,
+                pool_timeout=RETRY_SECONDS,
+            )
+            event.listen(self.engine, "connect", _on_sqlite_connect)
+            event.listen(self.engine, "begin", _on_sqlite_begin)
+        else:
+            # positional parameters, like SQLite's: the metric insert hands tuples to the driver
+            self.engine = create_engine(target.url, pool_pre_ping=True, paramstyle="format")
+        self.dialect: str = self.engine.dialect.name
+        self._write_lock: threading.Lock | None = threading.Lock() if target.is_sqlite else None
+
+    def read(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in a read transaction (one consistent snapshot)."""
+
+        def attempt() -> T:
+            with self.engine.connect() as conn:
+                return work(conn)
+
+        return self._guard(lambda: _retry(attempt, self.dialect, self.target.display))
+
+    def write(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in one write transaction, retried whole if the database is busy."""
+
+        def attempt() -> T:
+            with self.engine.connect() as conn:
+                conn.execution_options(autolog_write=True)
+                with conn.begin():
+                    return work(conn)
+
+        with self._write_lock or nullcontext():
+            return self._guard(lambda: _retry(attempt, self.dialect, self.target.display))
+
+    def _guard(self, call: Callable[[], T]) -> T:
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            return call()
+        except DBAPIError as exc:
+            raise StoreError(f"the tracking database at {self.target.display} failed: {exc.orig}") from exc
+
+    def close(self) -> None:
+        self.engine.dispose()

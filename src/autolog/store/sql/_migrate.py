@@ -1,0 +1,133 @@
+"""Schema versions: create a new database at head, refuse an outdated one, upgrade on request.
+
+Alembic is configured in code (no ini file), with the script location inside this installed
+package, so ``autolog db upgrade`` works from a wheel. Creating and upgrading happen under a
+lock held in the database itself (SQLite's write lock, a PostgreSQL advisory lock), so several
+processes opening a new database at once create it exactly once.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+from typing import TYPE_CHECKING
+
+from autolog.errors import SchemaOutdatedError, StoreError
+from autolog.store.sql import _schema as t
+from autolog.store.sql._engine import Database, join_location
+
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.engine import Connection
+
+VERSION_TABLE = "autolog_alembic_version"
+SCRIPT_LOCATION = os.path.join(os.path.dirname(__file__), "migrations")
+DEFAULT_EXPERIMENT_ID = 0
+DEFAULT_EXPERIMENT_NAME = "Default"
+# any constant works: it only has to be the same in every autolog process
+_PG_LOCK_KEY = 0x6175746F6C6F67  # "autolog"
+
+
+@functools.lru_cache(maxsize=8)
+def _scripts(location: str) -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(location)
+
+
+def head_revision(location: str = SCRIPT_LOCATION) -> str:
+    head = _scripts(location).get_current_head()
+    assert head is not None, f"no alembic revisions in {location}"
+    return head
+
+
+def current_revision(conn: Connection) -> tuple[bool, str | None]:
+    """(whether the version table exists, the revision it records)."""
+    from sqlalchemy import inspect, text
+
+    if not inspect(conn).has_table(VERSION_TABLE):
+        return False, None
+    row = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).first()
+    return True, None if row is None else str(row[0])
+
+
+def check(db: Database, location: str = SCRIPT_LOCATION) -> bool:
+    """Raise if the database cannot be used as it is; True if it has no autolog schema yet."""
+    from sqlalchemy import inspect
+
+    def look(conn: Connection) -> tuple[bool, str | None, bool]:
+        versioned, current = current_revision(conn)
+        has_tables = False if versioned else inspect(conn).has_table(t.experiments.name)
+        return versioned, current, has_tables
+
+    versioned, current, has_tables = db.read(look)
+    head = head_revision(location)
+    if current == head:
+        return False
+    if not versioned:
+        if has_tables:
+            raise StoreError(
+                f"the database at {db.target.display} has an 'experiments' table but no "
+                f"{VERSION_TABLE} table: it was not created by autolog. Point autolog at a "
+                "database of its own"
+            )
+        return True
+    if current is not None and _scripts(location).get_revision(current) is None:
+        raise StoreError(
+            f"the tracking database at {db.target.display} has schema revision {current}, "
+            f"which this autolog (head {head}) does not know: a newer autolog wrote it. "
+            "Upgrade autolog (pip install -U autolog)"
+        )
+    raise SchemaOutdatedError(db.target.display, current, head)
+
+
+def upgrade(
+    db: Database, default_artifact_location: str, location: str = SCRIPT_LOCATION
+) -> tuple[str | None, str]:
+    """Bring the schema to head and make sure the Default experiment exists.
+
+    Returns (revision before, revision after). Safe to run while other processes open the
+    same database: they wait for the lock, then find it at head.
+    """
+
+    def work(conn: Connection) -> tuple[str | None, str]:
+        from alembic import command
+        from alembic.config import Config
+        from sqlalchemy import text
+
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        _, before = current_revision(conn)
+        config = Config()
+        config.set_main_option("script_location", location)
+        config.set_main_option("version_table", VERSION_TABLE)
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+        _ensure_default_experiment(conn, default_artifact_location)
+        return before, head_revision(location)
+
+    return db.write(work)
+
+
+def _ensure_default_experiment(conn: Connection, artifact_root: str) -> None:
+    from sqlalchemy import select
+
+    found = conn.execute(
+        select(t.experiments.c.experiment_id).where(
+            t.experiments.c.experiment_id == DEFAULT_EXPERIMENT_ID
+        )
+    ).first()
+    if found is not None:
+        return
+    now = time.time_ns() // 1_000_000
+    conn.execute(
+        t.experiments.insert().values(
+            experiment_id=DEFAULT_EXPERIMENT_ID,
+            name=DEFAULT_EXPERIMENT_NAME,
+            artifact_location=join_location(artifact_root, str(DEFAULT_EXPERIMENT_ID)),
+            lifecycle_stage="active",
+            creation_time=now,
+            last_update_time=now,
+        )
+    )

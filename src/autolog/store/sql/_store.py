@@ -1,0 +1,511 @@
+"""``SqlStore``: the tracking store on SQLite (the embedded default) and PostgreSQL.
+
+One code path on SQLAlchemy Core serves both; ``_engine`` holds what differs (URIs, SQLite
+settings, retries), ``_records`` the queries, ``_translate`` the search filters and
+``_migrate`` the schema versions.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from autolog.errors import InvalidInputError, NotFoundError, RunStateError
+from autolog.store import _liveness
+from autolog.store._base import Store
+from autolog.store.sql import _migrate, _translate
+from autolog.store.sql import _records as rec
+from autolog.store.sql import _schema as t
+from autolog.store.sql._engine import Database, join_location, resolve
+from autolog.store.sql._registry import SqlRegistry
+from autolog.store.sql._registry import SqlRegistry
+from autolog.tracking import _tags
+from autolog.tracking import _validation as check
+from autolog.tracking._entities import (
+    Experiment,
+    LifecycleStage,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from autolog.tracking._search import (
+    Node,
+    OrderKey,
+    check_max_results,
+    decode_page_token,
+    encode_page_token,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
+    from sqlalchemy.engine import Connection
+
+_RUN_ID = re.compile(r"^[0-9a-f]{32}$")
+_ACTIVE = LifecycleStage.ACTIVE.value
+_DELETED = LifecycleStage.DELETED.value
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _stage(column: ColumnElement[str], view_type: ViewType | str | int) -> ColumnElement[bool]:
+    view = ViewType.coerce(view_type)
+    if view is ViewType.ALL:
+        return column.in_([_ACTIVE, _DELETED])
+    return column == (_ACTIVE if view is ViewType.ACTIVE_ONLY else _DELETED)
+
+
+class SqlStore(SqlRegistry, Store):
+    """Run metadata in a SQL database. Open with ``SqlStore.from_uri(uri)``.
+
+    Accepted URIs: a directory (``<dir>/autolog.db`` plus ``<dir>/artifacts``), ``file://``,
+    ``sqlite:///path.db`` and ``postgresql://user@host/db``. Thread-safe; several processes
+    may share one database. The model registry methods come from ``SqlRegistry``.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.uri = db.target.uri
+        self.artifact_root = db.target.artifact_root
+        self._dialect = db.dialect
+
+    @classmethod
+    def from_uri(cls, uri: str) -> SqlStore:
+        """Open the database, creating the schema and the Default experiment if it is new.
+
+        Raises SchemaOutdatedError for a database an older autolog created; the message names
+        the command that upgrades it.
+        """
+        db = Database(resolve(uri))
+        try:
+            if _migrate.check(db):
+                _migrate.upgrade(db, db.target.artifact_root)
+        except BaseException:
+            db.close()
+            raise
+        return cls(db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- experiments ------------------------------------------------------------------------
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None
+    ) -> str:
+        name = _experiment_name(name)
+        clean = {check.check_key(k, "tag key"): check.tag_value(k, v) for k, v in (tags or {}).items()}
+
+        def work(conn: Connection) -> str:
+            _name_free(conn, name)
+            now = _now_ms()
+            try:
+                number = conn.execute(
+                    t.experiments.insert()
+                    .values(
+                        name=name,
+                        artifact_location=artifact_location or "",
+                        lifecycle_stage=_ACTIVE,
+                        creation_time=now,
+                        last_update_time=now,
+                    )
+                    .returning(t.experiments.c.experiment_id)
+                ).scalar_one()
+            except IntegrityError:  # another process took the name between check and insert
+                raise InvalidInputError(
+                    f"an experiment named {name!r} already exists; choose another name"
+                ) from None
+            if not artifact_location:
+                conn.execute(
+                    update(t.experiments)
+                    .where(t.experiments.c.experiment_id == number)
+                    .values(artifact_location=join_location(self.artifact_root, str(number)))
+                )
+            if clean:
+                conn.execute(
+                    t.experiment_tags.insert(),
+                    [{"experiment_id": number, "key": k, "value": v} for k, v in clean.items()],
+                )
+            return str(number)
+
+        return self.db.write(work)
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        return self.db.read(
+            lambda conn: rec.load_experiments(conn, [rec.experiment_row(conn, experiment_id)])[0]
+        )
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        def work(conn: Connection) -> Experiment | None:
+            rows = conn.execute(select(t.experiments).where(t.experiments.c.name == name)).all()
+            return rec.load_experiments(conn, rows)[0] if rows else None
+
+        return self.db.read(work)
+
+    def search_experiments(
+        self,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter: Node | None = None,
+        order_by: Sequence[OrderKey] = (),
+        page_token: str | None = None,
+    ) -> PagedList:
+        check_max_results(max_results)
+        offset = decode_page_token(page_token)
+        subject = _translate.EXPERIMENTS
+        source, ordering = _translate.order(subject, order_by, self._dialect)
+        stmt = select(t.experiments).select_from(source).where(
+            _stage(t.experiments.c.lifecycle_stage, view_type)
+        )
+        condition = _translate.where(subject, filter, self._dialect)
+        if condition is not None:
+            stmt = stmt.where(condition)
+        stmt = stmt.order_by(*ordering).limit(max_results + 1).offset(offset)
+
+        def work(conn: Connection) -> list[Experiment]:
+            return rec.load_experiments(conn, conn.execute(stmt).all())
+
+        found = self.db.read(work)
+        more = len(found) > max_results
+        return PagedList(found[:max_results], encode_page_token(offset + max_results) if more else None)
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        new_name = _experiment_name(new_name)
+
+        def work(conn: Connection) -> None:
+            row = rec.experiment_row(conn, experiment_id)
+            if row.lifecycle_stage == _DELETED:
+                raise InvalidInputError(
+                    f"experiment {experiment_id} ({row.name!r}) is deleted; restore it "
+                    "before renaming it"
+                )
+            if new_name != row.name:
+                _name_free(conn, new_name)
+            try:
+                conn.execute(
+                    update(t.experiments)
+                    .where(t.experiments.c.experiment_id == row.experiment_id)
+                    .values(name=new_name, last_update_time=_now_ms())
+                )
+            except IntegrityError:
+                raise InvalidInputError(
+                    f"an experiment named {new_name!r} already exists; choose another name"
+                ) from None
+
+        self.db.write(work)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        if str(experiment_id) == str(_migrate.DEFAULT_EXPERIMENT_ID):
+            raise InvalidInputError(
+                "the Default experiment (id 0) cannot be deleted; delete its runs instead"
+            )
+        self._set_experiment_stage(experiment_id, _DELETED)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self._set_experiment_stage(experiment_id, _ACTIVE)
+
+    def _set_experiment_stage(self, experiment_id: str, stage: str) -> None:
+        def work(conn: Connection) -> None:
+            number = rec.experiment_row(conn, experiment_id).experiment_id
+            conn.execute(
+                update(t.experiments)
+                .where(t.experiments.c.experiment_id == number)
+                .values(lifecycle_stage=stage, last_update_time=_now_ms())
+            )
+            # the experiment's runs follow it, both ways
+            conn.execute(
+                update(t.runs).where(t.runs.c.experiment_id == number).values(lifecycle_stage=stage)
+            )
+
+        self.db.write(work)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        check.check_key(key, "tag key")
+        text = check.tag_value(key, value)
+
+        def work(conn: Connection) -> None:
+            number = rec.experiment_row(conn, experiment_id).experiment_id
+            stmt = rec.upsert(conn, t.experiment_tags)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["experiment_id", "key"], set_={"value": stmt.excluded.value}
+                ),
+                {"experiment_id": number, "key": key, "value": text},
+            )
+            conn.execute(
+                update(t.experiments)
+                .where(t.experiments.c.experiment_id == number)
+                .values(last_update_time=_now_ms())
+            )
+
+        self.db.write(work)
+
+    # -- runs --------------------------------------------------------------------------------
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str,
+        start_time: int,
+        tags: Sequence[RunTag] = (),
+        run_name: str | None = None,
+        parent_run_id: str | None = None,
+        run_id: str | None = None,
+    ) -> Run:
+        clean = {check.check_key(tag.key, "tag key"): check.tag_value(tag.key, tag.value) for tag in tags}
+        if run_id is not None and not (isinstance(run_id, str) and _RUN_ID.match(run_id)):
+            raise InvalidInputError(
+                f"run_id must be 32 lowercase hex characters, got {run_id!r}; "
+                "leave it out to get a fresh one"
+            )
+        new_id = run_id or uuid.uuid4().hex
+
+        def work(conn: Connection) -> Run:
+            experiment = rec.experiment_row(conn, experiment_id)
+            if experiment.lifecycle_stage == _DELETED:
+                raise InvalidInputError(
+                    f"experiment {experiment_id} ({experiment.name!r}) is deleted; restore it "
+                    "or create runs in another experiment"
+                )
+            taken = conn.execute(select(t.runs.c.run_id).where(t.runs.c.run_id == new_id)).first()
+            if taken is not None:
+                raise InvalidInputError(f"a run with id {new_id} already exists")
+            values: dict[str, Any] = {
+                "run_id": new_id,
+                "experiment_id": experiment.experiment_id,
+                "run_name": run_name or "",
+                "user_id": user_id,
+                "status": RunStatus.RUNNING.value,
+                "start_time": start_time,
+                "end_time": None,
+                "lifecycle_stage": _ACTIVE,
+                "artifact_uri": join_location(experiment.artifact_location, new_id, "artifacts"),
+                "parent_run_id": parent_run_id,
+            }
+            conn.execute(t.runs.insert(), values)
+            if clean:
+                conn.execute(
+                    t.tags.insert(),
+                    [{"run_id": new_id, "key": k, "value": v} for k, v in clean.items()],
+                )
+            return rec.load_runs(conn, [rec.run_row(conn, new_id)])[0]
+
+        return self.db.write(work)
+
+    def get_run(self, run_id: str) -> Run:
+        run = self.db.read(lambda conn: rec.load_runs(conn, [rec.run_row(conn, run_id)])[0])
+        if run.info.status is RunStatus.RUNNING and self._reap([run]):
+            run = self.db.read(lambda conn: rec.load_runs(conn, [rec.run_row(conn, run_id)])[0])
+        return run
+
+    def update_run_info(
+        self,
+        run_id: str,
+        status: RunStatus | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        changes: dict[str, Any] = {}
+        if status is not None:
+            changes["status"] = _status(status).value
+        if end_time is not None:
+            changes["end_time"] = end_time
+        if run_name is not None:
+            changes["run_name"] = run_name
+
+        def work(conn: Connection) -> RunInfo:
+            row = rec.run_row(conn, run_id)
+            if row.lifecycle_stage == _DELETED:
+                raise RunStateError(run_id, f"run {run_id} is deleted; restore it first")
+            if changes:
+                conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(**changes))
+            return rec.run_info(rec.run_row(conn, run_id))
+
+        return self.db.write(work)
+
+    def delete_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, _DELETED)
+
+    def restore_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, _ACTIVE)
+
+    def _set_run_stage(self, run_id: str, stage: str) -> None:
+        def work(conn: Connection) -> None:
+            rec.run_row(conn, run_id)
+            conn.execute(
+                update(t.runs).where(t.runs.c.run_id == run_id).values(lifecycle_stage=stage)
+            )
+
+        self.db.write(work)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        # everything is checked before the transaction starts: a bad item writes nothing
+        rows = rec.metric_rows(run_id, metrics)
+        clean_params: dict[str, str] = {}
+        for p in params:
+            key, value = check.check_key(p.key, "param key"), check.param_value(p.key, p.value)
+            if key in clean_params and clean_params[key] != value:
+                from autolog.errors import ParamChangedError
+
+                raise ParamChangedError(run_id, key, clean_params[key], value)
+            clean_params[key] = value
+        clean_tags = {check.check_key(tg.key, "tag key"): check.tag_value(tg.key, tg.value) for tg in tags}
+        if not (rows or clean_params or clean_tags):
+            self.db.read(lambda conn: rec.writable_run(conn, run_id))
+            return
+        self.db.write(
+            lambda conn: rec.write_batch(conn, run_id, rows, clean_params, clean_tags)
+        )
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        def work(conn: Connection) -> None:
+            rec.writable_run(conn, run_id)
+            deleted = conn.execute(
+                t.tags.delete().where(t.tags.c.run_id == run_id, t.tags.c.key == key)
+            ).rowcount
+            if not deleted:
+                raise NotFoundError(f"run {run_id} has no tag {key!r}")
+
+        self.db.write(work)
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        return self.db.read(lambda conn: rec.metric_history(conn, run_id, key))
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter: Node | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[OrderKey] = (),
+        page_token: str | None = None,
+    ) -> PagedList:
+        check_max_results(max_results)
+        offset = decode_page_token(page_token)
+        if isinstance(experiment_ids, str):
+            experiment_ids = [experiment_ids]
+        numbers = [n for n in map(rec.experiment_number, experiment_ids) if n is not None]
+        subject = _translate.RUNS
+        condition = _translate.where(subject, filter, self._dialect)
+        source, ordering = _translate.order(subject, order_by, self._dialect)
+        if not numbers:
+            return PagedList([], None)
+        self._reap_experiments(numbers)
+        stmt = select(t.runs).select_from(source).where(
+            t.runs.c.experiment_id.in_(numbers), _stage(t.runs.c.lifecycle_stage, run_view_type)
+        )
+        if condition is not None:
+            stmt = stmt.where(condition)
+        stmt = stmt.order_by(*ordering).limit(max_results + 1).offset(offset)
+
+        def work(conn: Connection) -> list[Run]:
+            rows = conn.execute(stmt).all()
+            return rec.load_runs(conn, rows[: max_results + 1])
+
+        found = self.db.read(work)
+        more = len(found) > max_results
+        return PagedList(found[:max_results], encode_page_token(offset + max_results) if more else None)
+
+    # -- runs whose process was killed ------------------------------------------------------
+    def _reap_experiments(self, numbers: list[int]) -> None:
+        host, pid = t.tags.alias("host"), t.tags.alias("pid")
+        r = t.runs.c
+        stmt = (
+            select(r.run_id, r.start_time, pid.c.value)
+            .join(host, and_(host.c.run_id == r.run_id, host.c.key == _tags.HOST))
+            .join(pid, and_(pid.c.run_id == r.run_id, pid.c.key == _tags.PID))
+            .where(
+                r.status == RunStatus.RUNNING.value,
+                r.experiment_id.in_(numbers),
+                host.c.value == _liveness.this_host(),
+            )
+        )
+        candidates = self.db.read(lambda conn: conn.execute(stmt).all())
+        dead = [
+            run_id
+            for run_id, start_time, pid_text in candidates
+            if _process_gone(_liveness.this_host(), pid_text, start_time)
+        ]
+        if dead:
+            self._mark_killed(dead)
+
+    def _reap(self, runs: Sequence[Run]) -> bool:
+        dead = [
+            run.info.run_id
+            for run in runs
+            if run.info.status is RunStatus.RUNNING
+            and _process_gone(
+                run.data.tags.get(_tags.HOST, ""), run.data.tags.get(_tags.PID), run.info.start_time
+            )
+        ]
+        if dead:
+            self._mark_killed(dead)
+        return bool(dead)
+
+    def _mark_killed(self, run_ids: list[str]) -> None:
+        def work(conn: Connection) -> None:
+            for part in rec.chunks(run_ids):
+                conn.execute(
+                    update(t.runs)
+                    # only if still RUNNING: a run ended meanwhile keeps its own status
+                    .where(t.runs.c.run_id.in_(part), t.runs.c.status == RunStatus.RUNNING.value)
+                    .values(status=RunStatus.KILLED.value, end_time=_now_ms())
+                )
+
+        self.db.write(work)
+
+
+def _process_gone(host: str, pid_text: str | None, start_time: int) -> bool:
+    try:
+        pid = int(pid_text or "")
+    except ValueError:
+        return False
+    return _liveness.is_process_gone(host, pid, started_by_ms=start_time)
+
+
+def _name_free(conn: Connection, name: str) -> None:
+    row = conn.execute(
+        select(t.experiments.c.experiment_id, t.experiments.c.lifecycle_stage).where(
+            t.experiments.c.name == name
+        )
+    ).first()
+    if row is not None:
+        stage = " (deleted; restore or rename it)" if row.lifecycle_stage == _DELETED else ""
+        raise InvalidInputError(
+            f"an experiment named {name!r} already exists with id {row.experiment_id}{stage}; "
+            "choose another name"
+        )
+
+
+def _experiment_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInputError(f"an experiment name must be a non-empty string, got {name!r}")
+    if len(name) > 256:
+        raise InvalidInputError(
+            f"an experiment name has at most 256 characters, got {len(name)}; use a shorter one"
+        )
+    return name
+
+
+def _status(status: RunStatus | str) -> RunStatus:
+    try:
+        return RunStatus(status.upper() if isinstance(status, str) else status)
+    except ValueError:
+        names = ", ".join(RunStatus.__members__)
+        raise InvalidInputError(f"status must be one of {names}, got {status!r}") from None
