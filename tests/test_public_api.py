@@ -64,6 +64,8 @@ PUBLIC = [
     "TensorSpec",
     "ParamSchema",
     "ParamSpec",
+    # model registry
+    "register_model",
     # autologging
     "enable",
     "disable",

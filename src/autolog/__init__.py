@@ -123,6 +123,8 @@ __all__ = [
     "TensorSpec",
     "ParamSchema",
     "ParamSpec",
+    # model registry (loaded on first use)
+    "register_model",
     # autologging (loaded on first use)
     "enable",
     "disable",
@@ -132,6 +134,7 @@ __all__ = [
 if TYPE_CHECKING:
     from autolog.autologging import disable, enable, enabled
     from autolog.models import Flavor, LoadedModel, ModelInfo, load_model, log_model, save_model
+    from autolog.registry import register_model
     from autolog.models._signature import (
         ColSpec,
         ParamSchema,
@@ -158,6 +161,7 @@ _LAZY = {
     "TensorSpec": "autolog.models._signature",
     "ParamSchema": "autolog.models._signature",
     "ParamSpec": "autolog.models._signature",
+    "register_model": "autolog.registry",
     "enable": "autolog.autologging",
     "disable": "autolog.autologging",
     "enabled": "autolog.autologging",
