@@ -42,10 +42,15 @@ def mlflow_python() -> str | None:
     return sys.executable
 
 
+#: subprocess environment: bytecode caching on, as on a user's machine (some environments set
+#: PYTHONDONTWRITEBYTECODE, which makes every import recompile and every figure meaningless)
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run_json(python: str, script: Path, *args: str, cwd: str | None = None) -> dict[str, Any]:
     """Run a benchmark script in a fresh interpreter; it prints one JSON object last."""
     out = subprocess.run(
-        [python, str(script), *args], check=True, capture_output=True, text=True, cwd=cwd
+        [python, str(script), *args], check=True, capture_output=True, text=True, cwd=cwd, env=ENV
     ).stdout
     return json.loads(out.strip().splitlines()[-1])
 

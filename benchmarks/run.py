@@ -19,17 +19,18 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import HERE, mlflow_python, run_json  # noqa: E402
+from _common import ENV, HERE, mlflow_python, run_json  # noqa: E402
 
 
 def import_time(python: str, module: str, repeat: int = 15) -> float:
     """Median ms that ``import module`` adds to a bare interpreter start."""
 
     def wall(code: str) -> float:
+        subprocess.run([python, "-c", code], check=True, env=ENV)  # write bytecode once
         times = []
         for _ in range(repeat):
             start = time.perf_counter()
-            subprocess.run([python, "-c", code], check=True)
+            subprocess.run([python, "-c", code], check=True, env=ENV)
             times.append(time.perf_counter() - start)
         return statistics.median(times)
 
