@@ -18,24 +18,10 @@ def tracking_uri(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     elif request.param == "sqlite":
         uri = str(tmp_path_factory.mktemp("registry"))
     else:
-        try:
-            base: str = request.getfixturevalue("postgres_uri")
-        except pytest.FixtureLookupError:
-            pytest.skip("no postgres_uri fixture in tests/conftest.py")
-        uri = base
+        # a database of its own: runs and models never leak into other tests
+        uri = request.getfixturevalue("fresh_postgres_uri")
     autolog.set_tracking_uri(uri)
     yield uri
-    if request.param == "postgres":
-        _drop_registry(uri)
-
-
-def _drop_registry(uri: str) -> None:
-    """PostgreSQL is shared by the session: empty the registry tables after each test."""
-    from autolog.store._registry import open_store
-    from autolog.store.sql._registry import registered_models
-
-    store = open_store(uri)
-    store.db.write(lambda conn: conn.execute(registered_models.delete()))  # type: ignore[attr-defined]
 
 
 @pytest.fixture
