@@ -42,6 +42,15 @@ def head_revision(location: str = SCRIPT_LOCATION) -> str:
     return head
 
 
+def _known(revision: str, location: str) -> bool:
+    from alembic.util import CommandError
+
+    try:
+        return _scripts(location).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 def current_revision(conn: Connection) -> tuple[bool, str | None]:
     """(whether the version table exists, the revision it records)."""
     from sqlalchemy import inspect, text
@@ -52,33 +61,59 @@ def current_revision(conn: Connection) -> tuple[bool, str | None]:
     return True, None if row is None else str(row[0])
 
 
-def check(db: Database, location: str = SCRIPT_LOCATION) -> bool:
-    """Raise if the database cannot be used as it is; True if it has no autolog schema yet."""
+def open_database(uri: str) -> Database:
+    """The database a tracking URI names, without looking at its schema (for ``autolog db``)."""
+    from autolog.store.sql._engine import resolve
+
+    return Database(resolve(uri))
+
+
+def _state(conn: Connection) -> tuple[bool, str | None, bool]:
+    """(version table exists, recorded revision, the experiments table exists)."""
     from sqlalchemy import inspect
 
-    def look(conn: Connection) -> tuple[bool, str | None, bool]:
-        versioned, current = current_revision(conn)
-        has_tables = False if versioned else inspect(conn).has_table(t.experiments.name)
-        return versioned, current, has_tables
+    versioned, current = current_revision(conn)
+    return versioned, current, inspect(conn).has_table(t.experiments.name)
 
-    versioned, current, has_tables = db.read(look)
+
+def _refuse_unusable(
+    db: Database, state: tuple[bool, str | None, bool], location: str
+) -> None:
+    """Raise for databases that no upgrade can fix."""
+    versioned, current, has_tables = state
+    if not versioned and has_tables:
+        raise StoreError(
+            f"the database at {db.target.display} has an 'experiments' table but no "
+            f"{VERSION_TABLE} table: autolog did not create it. Give autolog a database of "
+            "its own"
+        )
+    if versioned and current is None and has_tables:
+        raise StoreError(
+            f"the schema version row of {db.target.display} is missing ({VERSION_TABLE} is "
+            "empty) although its tables exist, so no upgrade path is known; restore the "
+            "database from a backup"
+        )
+    if current is not None and not _known(current, location):
+        raise StoreError(
+            f"the tracking database at {db.target.display} has schema revision {current}, "
+            f"which this autolog (head {head_revision(location)}) does not know: a newer "
+            "autolog wrote it. Upgrade autolog (pip install -U autolog)"
+        )
+
+
+def check(db: Database, location: str = SCRIPT_LOCATION) -> bool:
+    """Raise if the database cannot be used as it is; True if it has no autolog schema yet.
+
+    An older schema raises SchemaOutdatedError, whose message names ``autolog db upgrade``.
+    """
+    state = db.read(_state)
+    versioned, current, has_tables = state
     head = head_revision(location)
     if current == head:
         return False
-    if not versioned:
-        if has_tables:
-            raise StoreError(
-                f"the database at {db.target.display} has an 'experiments' table but no "
-                f"{VERSION_TABLE} table: it was not created by autolog. Point autolog at a "
-                "database of its own"
-            )
-        return True
-    if current is not None and _scripts(location).get_revision(current) is None:
-        raise StoreError(
-            f"the tracking database at {db.target.display} has schema revision {current}, "
-            f"which this autolog (head {head}) does not know: a newer autolog wrote it. "
-            "Upgrade autolog (pip install -U autolog)"
-        )
+    _refuse_unusable(db, state, location)
+    if not versioned or (current is None and not has_tables):
+        return True  # new and empty: the caller creates the schema
     raise SchemaOutdatedError(db.target.display, current, head)
 
 
@@ -98,14 +133,15 @@ def upgrade(
 
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
-        _, before = current_revision(conn)
+        state = _state(conn)
+        _refuse_unusable(db, state, location)
         config = Config()
         config.set_main_option("script_location", location)
         config.set_main_option("version_table", VERSION_TABLE)
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
         _ensure_default_experiment(conn, default_artifact_location)
-        return before, head_revision(location)
+        return state[1], head_revision(location)
 
     return db.write(work)
 

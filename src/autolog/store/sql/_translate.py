@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, String, and_, case, cast, func, or_, select, true
+from sqlalchemy import Boolean, String, and_, case, cast, func, literal, or_, select, true
 
 from autolog.errors import InvalidInputError
 from autolog.store.sql import _schema as t
@@ -225,7 +225,8 @@ def _like(
         return column.like(text, escape="\\")
     # the database's own collation folds case for every script; "C" folds only ASCII
     if dialect == "postgresql":
-        column = column.collate("default")
+        # the pattern must not carry the column's "C" collation either (a collation clash)
+        return column.collate("default").ilike(literal(text, String()), escape="\\")
     return column.ilike(text, escape="\\")
 
 
