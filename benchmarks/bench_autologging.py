@@ -1,0 +1,168 @@
+"""Autologging figures (issue: autologging). Run by benchmarks/run.py; prints one JSON line.
+
+Usage: python bench_autologging.py WORKDIR [autolog|mlflow]
+Each figure times the same training plain and autologged in one process, alternating, and
+reports medians and their ratio. Times are the process's CPU time (all threads, autolog's
+background writer included), which a busy shared machine disturbs far less than wall time. The MLflow variant runs MLflow's own autolog for the same
+library where it has one (it has none for plain PyTorch loops: those figures are left out).
+
+- xgboost: ``XGBClassifier.fit`` and ``xgboost.train`` on 50,000 x 20 rows, 100 rounds with a
+  10,000-row eval set, models on
+- torch: a small MLP trained for 5 epochs on the CPU (train + val DataLoader), per-step time
+  of the epochs; the run's start (the optimizer's construction) and end (model logging) are
+  reported on their own
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import emit  # noqa: E402
+
+REPEAT = 7
+
+
+def _alternate(plain: Callable[[], Any], logged: Callable[[], Any], on: Callable[[], None], off: Callable[[], None]) -> tuple[float, float]:
+    """Median CPU seconds of ``plain`` and ``logged``, run in turns (drift hits both alike)."""
+    import statistics
+
+    plain_times, logged_times = [], []
+    plain()  # warm-up: imports, thread pools, first allocations
+    for _ in range(REPEAT):
+        start = time.process_time()
+        plain()
+        plain_times.append(time.process_time() - start)
+        on()
+        start = time.process_time()
+        logged()
+        logged_times.append(time.process_time() - start)
+        off()
+    return statistics.median(plain_times), statistics.median(logged_times)
+
+
+def _switch(impl: str, flavor: str, workdir: Path) -> tuple[Callable[[], None], Callable[[], None]]:
+    if impl == "mlflow":
+        import importlib
+
+        import mlflow
+
+        mlflow.set_tracking_uri(f"sqlite:///{workdir}/mlflow-{flavor}.db")
+        module = importlib.import_module(f"mlflow.{flavor}")
+        return (lambda: module.autolog(silent=True)), (lambda: module.autolog(disable=True))
+    import autolog
+
+    autolog.set_tracking_uri(str(workdir / f"autolog-{flavor}"))
+    return (lambda: autolog.enable(flavors=[flavor])), autolog.disable
+
+
+def xgboost_figures(impl: str, workdir: Path, results: dict[str, Any]) -> None:
+    import numpy as np
+    import xgboost as xgb
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60_000, 20)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] - X[:, 2] + rng.normal(scale=0.5, size=60_000) > 0).astype(int)
+    Xt, yt, Xv, yv = X[:50_000], y[:50_000], X[50_000:], y[50_000:]
+    dtrain, dvalid = xgb.DMatrix(Xt, label=yt), xgb.DMatrix(Xv, label=yv)
+    on, off = _switch(impl, "xgboost", workdir)
+
+    def fit() -> None:
+        xgb.XGBClassifier(n_estimators=100, max_depth=4, n_jobs=1).fit(Xt, yt, eval_set=[(Xv, yv)], verbose=False)
+
+    def train() -> None:
+        xgb.train({"objective": "binary:logistic", "max_depth": 4, "nthread": 1}, dtrain, 100,
+                  evals=[(dvalid, "valid")], verbose_eval=False)
+
+    plain, logged = _alternate(fit, fit, on, off)
+    results["xgboost_fit_100_rounds_plain_ms"] = plain * 1000
+    results["xgboost_fit_100_rounds_autolog_ms"] = logged * 1000
+    results["xgboost_fit_added_ms"] = (logged - plain) * 1000
+    results["xgboost_fit_ratio"] = logged / plain
+    plain, logged = _alternate(train, train, on, off)
+    results["xgboost_train_100_rounds_plain_ms"] = plain * 1000
+    results["xgboost_train_100_rounds_autolog_ms"] = logged * 1000
+    results["xgboost_train_added_ms"] = (logged - plain) * 1000
+    results["xgboost_train_ratio"] = logged / plain
+
+
+def torch_figures(impl: str, workdir: Path, results: dict[str, Any]) -> None:
+    if impl == "mlflow":
+        return  # MLflow autologs Lightning only; a plain loop gets nothing to compare with
+    import torch
+    from torch import nn
+    from torch.utils.data import DataLoader, TensorDataset
+
+    import autolog
+
+    torch.set_num_threads(1)
+    generator = torch.Generator().manual_seed(0)
+    X = torch.randn(4096 + 1024, 20, generator=generator)
+    y = (X[:, 0] + X[:, 1] > 0).long()
+    train = DataLoader(TensorDataset(X[:4096], y[:4096]), batch_size=64, shuffle=True)
+    val = DataLoader(TensorDataset(X[4096:], y[4096:]), batch_size=256)
+    steps = 5 * len(train)
+    on, disable = _switch(impl, "torch", workdir)
+
+    def loop() -> float:
+        """CPU seconds of the 5 epochs alone (building the model and optimizer, which opens
+        the run, is reported separately)."""
+        model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 2))
+        starts.append(time.process_time())
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        criterion = nn.CrossEntropyLoss()
+        start = time.process_time()
+        starts[-1] = start - starts[-1]
+        for _ in range(5):
+            model.train()
+            for xb, yb in train:
+                optimizer.zero_grad()
+                criterion(model(xb), yb).backward()
+                optimizer.step()
+            model.eval()
+            with torch.no_grad():
+                for xb, yb in val:
+                    criterion(model(xb), yb)
+        return time.process_time() - start
+
+    import statistics
+
+    starts: list[float] = []
+    plain_times, logged_times, opens, ends = [], [], [], []
+    loop()
+    for _ in range(REPEAT):
+        plain_times.append(loop())
+        on()
+        logged_times.append(loop())
+        opens.append(starts[-1])
+        start = time.process_time()
+        autolog.end_run()  # the run's end: pending epoch data and the model
+        ends.append(time.process_time() - start)
+        disable()
+    plain_s, logged_s = statistics.median(plain_times), statistics.median(logged_times)
+    results["torch_mlp_step_plain_us"] = plain_s / steps * 1e6
+    results["torch_mlp_step_autolog_us"] = logged_s / steps * 1e6
+    results["torch_mlp_step_ratio"] = logged_s / plain_s
+    results["torch_run_start_ms"] = statistics.median(opens) * 1000
+    results["torch_run_end_with_model_ms"] = statistics.median(ends) * 1000
+
+
+FIGURES = [xgboost_figures, torch_figures]
+
+
+def main() -> None:
+    workdir = Path(sys.argv[1])
+    impl = sys.argv[2] if len(sys.argv) > 2 else "autolog"
+    workdir.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {"impl": impl}
+    for figures in FIGURES:
+        figures(impl, workdir, results)
+    emit(results)
+
+
+if __name__ == "__main__":
+    main()
