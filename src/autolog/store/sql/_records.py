@@ -128,11 +128,10 @@ def write_batch(
     if params:
         _insert_params(conn, run_id, params)
     if tags:
-        stmt = upsert(conn, t.tags)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
+        conn.execute(
+            _statement(conn, "tags"),
+            [{"run_id": run_id, "key": k, "value": v} for k, v in sorted(tags.items())],
         )
-        conn.execute(stmt, [{"run_id": run_id, "key": k, "value": v} for k, v in sorted(tags.items())])
     if metrics:
         _insert_metrics(conn, metrics)
 
@@ -140,8 +139,10 @@ def write_batch(
 def _insert_params(conn: Connection, run_id: str, params: dict[str, str]) -> None:
     # insert first, compare after: a concurrent writer's value is then visible (PostgreSQL
     # waits for it at the conflict), so a changed value can never slip through unnoticed
-    stmt = upsert(conn, t.params).on_conflict_do_nothing(index_elements=["run_id", "key"])
-    conn.execute(stmt, [{"run_id": run_id, "key": k, "value": v} for k, v in sorted(params.items())])
+    conn.execute(
+        _statement(conn, "params"),
+        [{"run_id": run_id, "key": k, "value": v} for k, v in sorted(params.items())],
+    )
     keys = list(params)
     for part in chunks(keys):
         for key, stored in conn.execute(
@@ -186,23 +187,45 @@ def _insert_metrics(conn: Connection, rows: Sequence[MetricRow]) -> None:
         # ties go to the point logged last, as in the reference store
         if best is None or (row[4], row[3]) >= (best[4], best[3]):
             latest[row[1]] = row
-    stmt = upsert(conn, t.latest_metrics)
-    lm = t.latest_metrics.c
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["run_id", "key"],
-        set_={
-            "value": stmt.excluded.value,
-            "timestamp": stmt.excluded.timestamp,
-            "step": stmt.excluded.step,
-            "is_nan": stmt.excluded.is_nan,
-        },
-        where=tuple_(stmt.excluded.step, stmt.excluded.timestamp) >= tuple_(lm.step, lm.timestamp),
-    )
     # sorted keys: concurrent writers lock rows in the same order (no PostgreSQL deadlocks)
-    conn.execute(stmt, [dict(zip(_METRIC_COLUMNS, latest[key])) for key in sorted(latest)])
+    conn.execute(
+        _statement(conn, "latest_metrics"),
+        [dict(zip(_METRIC_COLUMNS, latest[key])) for key in sorted(latest)],
+    )
 
 
 _insert_sql: dict[str, str] = {}
+_statements: dict[tuple[str, str], Any] = {}
+
+
+def _statement(conn: Connection, name: str) -> Any:
+    """The upsert for ``name`` on this dialect, built once (statements are immutable)."""
+    found = _statements.get((conn.dialect.name, name))
+    if found is not None:
+        return found
+    if name == "params":  # write-once: the caller compares what is stored afterwards
+        stmt = upsert(conn, t.params).on_conflict_do_nothing(index_elements=["run_id", "key"])
+    elif name == "tags":
+        stmt = upsert(conn, t.tags)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
+        )
+    else:  # latest_metrics: replaced only by a point with a later (step, timestamp)
+        stmt = upsert(conn, t.latest_metrics)
+        lm = t.latest_metrics.c
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["run_id", "key"],
+            set_={
+                "value": stmt.excluded.value,
+                "timestamp": stmt.excluded.timestamp,
+                "step": stmt.excluded.step,
+                "is_nan": stmt.excluded.is_nan,
+            },
+            where=tuple_(stmt.excluded.step, stmt.excluded.timestamp)
+            >= tuple_(lm.step, lm.timestamp),
+        )
+    _statements[(conn.dialect.name, name)] = stmt
+    return stmt
 
 
 def _metric_insert_sql(dialect: Any) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from dataclasses import replace
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,7 @@ from autolog.tracking._entities import (
     PagedList,
     Param,
     Run,
+    RunData,
     RunInfo,
     RunStatus,
     RunTag,
@@ -298,7 +300,13 @@ class SqlStore(SqlRegistry, Store):
                     t.tags.insert(),
                     [{"run_id": new_id, "key": k, "value": v} for k, v in clean.items()],
                 )
-            return rec.load_runs(conn, [rec.run_row(conn, new_id)])[0]
+            info = RunInfo(
+                **{**values, "experiment_id": str(experiment.experiment_id)},
+            )
+            return Run(
+                replace(info, status=RunStatus.RUNNING, lifecycle_stage=LifecycleStage.ACTIVE),
+                RunData(params={}, tags=dict(clean)),
+            )
 
         return self.db.write(work)
 
