@@ -14,19 +14,17 @@ from dataclasses import replace
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from autolog.errors import InvalidInputError, NotFoundError, RunStateError
-from autolog.store import _liveness
 from autolog.store._base import Store
-from autolog.store.sql import _migrate, _translate
+from autolog.store.sql import _killed, _migrate, _translate
 from autolog.store.sql import _records as rec
 from autolog.store.sql import _schema as t
 from autolog.store.sql._engine import Database, join_location, resolve
 from autolog.store.sql._registry import SqlRegistry
 from autolog.store.sql._registry import SqlRegistry
-from autolog.tracking import _tags
 from autolog.tracking import _validation as check
 from autolog.tracking._entities import (
     Experiment,
@@ -312,7 +310,7 @@ class SqlStore(SqlRegistry, Store):
 
     def get_run(self, run_id: str) -> Run:
         run = self.db.read(lambda conn: rec.load_runs(conn, [rec.run_row(conn, run_id)])[0])
-        if run.info.status is RunStatus.RUNNING and self._reap([run]):
+        if run.info.status is RunStatus.RUNNING and _killed.reap_runs(self.db, [run]):
             run = self.db.read(lambda conn: rec.load_runs(conn, [rec.run_row(conn, run_id)])[0])
         return run
 
@@ -414,7 +412,7 @@ class SqlStore(SqlRegistry, Store):
         source, ordering = _translate.order(subject, order_by, self._dialect)
         if not numbers:
             return PagedList([], None)
-        self._reap_experiments(numbers)
+        _killed.reap_experiments(self.db, numbers)
         stmt = select(t.runs).select_from(source).where(
             t.runs.c.experiment_id.in_(numbers), _stage(t.runs.c.lifecycle_stage, run_view_type)
         )
@@ -429,62 +427,6 @@ class SqlStore(SqlRegistry, Store):
         found = self.db.read(work)
         more = len(found) > max_results
         return PagedList(found[:max_results], encode_page_token(offset + max_results) if more else None)
-
-    # -- runs whose process was killed ------------------------------------------------------
-    def _reap_experiments(self, numbers: list[int]) -> None:
-        host, pid = t.tags.alias("host"), t.tags.alias("pid")
-        r = t.runs.c
-        stmt = (
-            select(r.run_id, r.start_time, pid.c.value)
-            .join(host, and_(host.c.run_id == r.run_id, host.c.key == _tags.HOST))
-            .join(pid, and_(pid.c.run_id == r.run_id, pid.c.key == _tags.PID))
-            .where(
-                r.status == RunStatus.RUNNING.value,
-                r.experiment_id.in_(numbers),
-                host.c.value == _liveness.this_host(),
-            )
-        )
-        candidates = self.db.read(lambda conn: conn.execute(stmt).all())
-        dead = [
-            run_id
-            for run_id, start_time, pid_text in candidates
-            if _process_gone(_liveness.this_host(), pid_text, start_time)
-        ]
-        if dead:
-            self._mark_killed(dead)
-
-    def _reap(self, runs: Sequence[Run]) -> bool:
-        dead = [
-            run.info.run_id
-            for run in runs
-            if run.info.status is RunStatus.RUNNING
-            and _process_gone(
-                run.data.tags.get(_tags.HOST, ""), run.data.tags.get(_tags.PID), run.info.start_time
-            )
-        ]
-        if dead:
-            self._mark_killed(dead)
-        return bool(dead)
-
-    def _mark_killed(self, run_ids: list[str]) -> None:
-        def work(conn: Connection) -> None:
-            for part in rec.chunks(run_ids):
-                conn.execute(
-                    update(t.runs)
-                    # only if still RUNNING: a run ended meanwhile keeps its own status
-                    .where(t.runs.c.run_id.in_(part), t.runs.c.status == RunStatus.RUNNING.value)
-                    .values(status=RunStatus.KILLED.value, end_time=_now_ms())
-                )
-
-        self.db.write(work)
-
-
-def _process_gone(host: str, pid_text: str | None, start_time: int) -> bool:
-    try:
-        pid = int(pid_text or "")
-    except ValueError:
-        return False
-    return _liveness.is_process_gone(host, pid, started_by_ms=start_time)
 
 
 def _name_free(conn: Connection, name: str) -> None:
