@@ -35,6 +35,11 @@ forest = RandomForestClassifier(n_estimators=50, random_state=0).fit(X_train, y_
 search = GridSearchCV(RandomForestClassifier(random_state=0),
                       {"n_estimators": [10, 30], "max_depth": [3, None]}, cv=3).fit(X_train, y_train)
 
+# post-training metrics: sklearn.metrics on an autologged model's predictions lands in its run
+from sklearn.metrics import accuracy_score  # noqa: E402
+
+accuracy_score(y_test, forest.predict(X_test))  # -> metric "accuracy_score_X_test"
+
 # -- XGBoost with an eval set and early stopping ------------------------------------------
 booster = xgb.XGBClassifier(n_estimators=200, max_depth=3, early_stopping_rounds=10,
                             eval_metric="logloss")
@@ -74,11 +79,18 @@ for run in runs:
     parent = f"  (child of {run.info.parent_run_id[:8]})" if run.info.parent_run_id else ""
     print(f"- {run.info.run_name:<32} {len(run.data.params):>3} params  {metrics}{parent}")
 
-best = autolog.search_runs(experiment_names=["demo"],
-                           filter_string="metrics.training_accuracy > 0 AND tags.estimator_name != ''",
-                           order_by=["metrics.training_accuracy DESC"], max_results=1)[0]
-model = autolog.load_model(f"runs:/{best.info.run_id}/model")
+# the best sklearn model on held-out data: search by a metric, register it, point an alias at it
+best = autolog.search_runs(
+    experiment_names=["demo"],
+    filter_string="metrics.accuracy_score_X_test > 0 OR metrics.best_cv_score > 0",
+    order_by=["metrics.accuracy_score_X_test DESC"], max_results=1)[0]
+version = autolog.register_model(f"runs:/{best.info.run_id}/model", "demo-classifier")
+autolog.Client().set_registered_model_alias("demo-classifier", "champion", version.version)
+
+model = autolog.load_model("models:/demo-classifier@champion")
 accuracy = float((np.asarray(model.predict(X_test)) == y_test.to_numpy()).mean())
-print(f"\nbest run by training accuracy: {best.info.run_name} ({best.info.run_id})")
-print(f"loaded back through the {model.flavor} flavor; test accuracy {accuracy:.3f}")
-print(f"signature inputs: {len(model.signature.inputs)} columns; first predictions {model.predict(X_test.iloc[:5])}")
+print(f"\nregistered {best.info.run_name} ({best.info.run_id}) as demo-classifier "
+      f"v{version.version} @champion")
+print(f"loaded back through the {model.flavor} flavor; test accuracy {accuracy:.3f}; "
+      f"signature has {len(model.signature.inputs)} input columns")
+print("try:  .venv/bin/autolog runs list --experiment demo")
