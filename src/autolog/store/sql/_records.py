@@ -7,6 +7,7 @@ Every function takes a SQLAlchemy Connection inside a transaction the caller ope
 from __future__ import annotations
 
 import math
+from itertools import chain
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -119,7 +120,7 @@ def writable_run(conn: Connection, run_id: str) -> None:
 def write_batch(
     conn: Connection,
     run_id: str,
-    metrics: Sequence[MetricRow],
+    metrics: tuple[Sequence[MetricRow], Sequence[MetricRow]],
     params: dict[str, str],
     tags: dict[str, str],
 ) -> None:
@@ -132,8 +133,8 @@ def write_batch(
             _statement(conn, "tags"),
             [{"run_id": run_id, "key": k, "value": v} for k, v in sorted(tags.items())],
         )
-    if metrics:
-        _insert_metrics(conn, metrics)
+    if metrics[0]:
+        _insert_metrics(conn, *metrics)
 
 
 def _insert_params(conn: Connection, run_id: str, params: dict[str, str]) -> None:
@@ -154,47 +155,83 @@ def _insert_params(conn: Connection, run_id: str, params: dict[str, str]) -> Non
                 raise ParamChangedError(run_id, key, stored, params[key])
 
 
-def metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[MetricRow]:
-    """Validate metric points into rows: NaN becomes NULL plus ``is_nan``.
+def metric_rows(run_id: str, metrics: Sequence[Metric]) -> tuple[list[MetricRow], list[MetricRow]]:
+    """Validate metric points into rows (NaN becomes NULL plus ``is_nan``).
 
-    One pass, no objects per point: this is the hot path of the background writer.
+    Returns (every row, the latest row of each key). One pass with the checks of
+    ``autolog.tracking._validation`` behind type fast paths: this is the background writer's
+    hot path, and its points were usually validated once already when they were logged.
     """
-    check_key, value_of, timestamp_of, step_of = (
-        check.check_key,
-        check.metric_value,
-        check.timestamp,
-        check.step,
-    )
     rows: list[MetricRow] = []
     append = rows.append
-    for m in metrics:
-        key = check_key(m.key, "metric key")
-        value = value_of(key, m.value)
-        if value != value:
-            append((run_id, key, None, timestamp_of(key, m.timestamp), step_of(key, m.step), True))
-        else:
-            append((run_id, key, value, timestamp_of(key, m.timestamp), step_of(key, m.step), False))
-    return rows
-
-
-def _insert_metrics(conn: Connection, rows: Sequence[MetricRow]) -> None:
-    # the driver's executemany straight from tuples: SQLAlchemy's per-row parameter handling
-    # would cost more than SQLite's insert itself
-    conn.exec_driver_sql(_metric_insert_sql(conn.dialect), rows)  # type: ignore[arg-type]
     latest: dict[str, MetricRow] = {}
-    for row in rows:
-        best = latest.get(row[1])
+    keys: set[str] = set()  # each distinct key is checked once per batch
+    for m in metrics:
+        key, value, timestamp, step = m.key, m.value, m.timestamp, m.step
+        if key.__class__ is not str or key not in keys:
+            keys.add(check.check_key(key, "metric key"))
+        if value.__class__ is not float:
+            value = check.metric_value(key, value)
+        if timestamp.__class__ is not int:
+            timestamp = check.timestamp(key, timestamp)
+        if step.__class__ is not int:
+            step = check.step(key, step)
+        row = (
+            (run_id, key, value, timestamp, step, False)
+            if value == value
+            else (run_id, key, None, timestamp, step, True)
+        )
+        append(row)
+        best = latest.get(key)
         # ties go to the point logged last, as in the reference store
-        if best is None or (row[4], row[3]) >= (best[4], best[3]):
-            latest[row[1]] = row
+        if best is None or step > best[4] or (step == best[4] and timestamp >= best[3]):
+            latest[key] = row
+    return rows, [latest[key] for key in sorted(latest)]
+
+
+def _insert_metrics(conn: Connection, rows: Sequence[MetricRow], latest: Sequence[MetricRow]) -> None:
+    # Multi-row INSERTs of _ROWS_PER_INSERT points, straight from tuples to the driver: the
+    # driver lets other threads run during each statement, so one statement per point would
+    # hand the interpreter lock back and forth per point while the training loop keeps
+    # logging; and SQLAlchemy's per-row parameter handling would cost more than the insert.
+    many, one = _metric_insert_sql(conn.dialect)
+    width = len(_METRIC_COLUMNS) * _ROWS_PER_INSERT
+    full = len(rows) - len(rows) % _ROWS_PER_INSERT
+    if full:
+        flat = tuple(chain.from_iterable(rows[:full]))
+        conn.exec_driver_sql(many, [flat[i : i + width] for i in range(0, len(flat), width)])
+    if full < len(rows):
+        conn.exec_driver_sql(one, list(rows[full:]))  # type: ignore[arg-type]
     # sorted keys: concurrent writers lock rows in the same order (no PostgreSQL deadlocks)
     conn.execute(
-        _statement(conn, "latest_metrics"),
-        [dict(zip(_METRIC_COLUMNS, latest[key])) for key in sorted(latest)],
+        _statement(conn, "latest_metrics"), [dict(zip(_METRIC_COLUMNS, row)) for row in latest]
     )
 
 
-_insert_sql: dict[str, str] = {}
+#: points per multi-row INSERT: 3,000 parameters, under every SQLite build's limit since 3.32
+_ROWS_PER_INSERT = 500
+_insert_sql: dict[str, tuple[str, str]] = {}
+
+
+def _metric_insert_sql(dialect: Any) -> tuple[str, str]:
+    """(INSERT of _ROWS_PER_INSERT rows, INSERT of one row) for the metrics table."""
+    key = f"{dialect.name}:{dialect.paramstyle}"
+    found = _insert_sql.get(key)
+    if found is None:
+        # inline(): no RETURNING of the generated ids, which PostgreSQL would otherwise add
+        compiled = t.metrics.insert().inline().compile(dialect=dialect, column_keys=list(_METRIC_COLUMNS))
+        one = str(compiled)
+        if (
+            not compiled.positional
+            or tuple(compiled.positiontup or ()) != _METRIC_COLUMNS
+            or not one.endswith(")")
+        ):
+            raise AssertionError(f"unexpected metric INSERT for the {key} dialect: {one}")
+        head, values, group = one.partition(" VALUES ")
+        found = _insert_sql[key] = (head + values + ", ".join([group] * _ROWS_PER_INSERT), one)
+    return found
+
+
 _statements: dict[tuple[str, str], Any] = {}
 
 
@@ -226,17 +263,6 @@ def _statement(conn: Connection, name: str) -> Any:
         )
     _statements[(conn.dialect.name, name)] = stmt
     return stmt
-
-
-def _metric_insert_sql(dialect: Any) -> str:
-    key = f"{dialect.name}:{dialect.paramstyle}"
-    sql = _insert_sql.get(key)
-    if sql is None:
-        compiled = t.metrics.insert().compile(dialect=dialect, column_keys=list(_METRIC_COLUMNS))
-        if not compiled.positional or tuple(compiled.positiontup or ()) != _METRIC_COLUMNS:
-            raise AssertionError(f"the {key} dialect must use positional parameters")
-        sql = _insert_sql[key] = str(compiled)
-    return sql
 
 
 def metric_history(conn: Connection, run_id: str, key: str) -> list[Metric]:

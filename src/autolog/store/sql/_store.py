@@ -372,7 +372,7 @@ class SqlStore(SqlRegistry, Store):
                 raise ParamChangedError(run_id, key, clean_params[key], value)
             clean_params[key] = value
         clean_tags = {check.check_key(tg.key, "tag key"): check.tag_value(tg.key, tg.value) for tg in tags}
-        if not (rows or clean_params or clean_tags):
+        if not (rows[0] or clean_params or clean_tags):
             self.db.read(lambda conn: rec.writable_run(conn, run_id))
             return
         self.db.write(
