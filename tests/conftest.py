@@ -182,7 +182,9 @@ def postgres_uri(postgres_server: str, _postgres_template: tuple[str, str]) -> s
     """A PostgreSQL tracking URI shared by the whole session (schema at head).
 
     Tests that share it must clean up what they add; ``fresh_postgres_uri`` gives a database
-    of its own. Artifacts of its Default experiment go to a session temp directory.
+    of its own. Artifacts of its Default experiment go to a session temp directory; a test
+    that creates experiments in it should set ``AUTOLOG_ARTIFACT_ROOT`` (monkeypatch) to a
+    temp directory, else their artifacts land in ./autolog-artifacts.
     """
     return _create_database(postgres_server, "autolog", _postgres_template[0])
 

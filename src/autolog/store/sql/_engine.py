@@ -203,6 +203,8 @@ class Database:
 
         def attempt() -> T:
             with self.engine.connect() as conn:
+                if self.dialect == "postgresql":  # SQLite's read transactions are snapshots already
+                    conn.execution_options(isolation_level="REPEATABLE READ")
                 return work(conn)
 
         return self._guard(lambda: _retry(attempt, self.dialect, self.target.display))
