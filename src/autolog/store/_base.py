@@ -126,6 +126,17 @@ class Store(abc.ABC):
         a param re-logged with a different value (ParamChangedError).
         """
 
+    def log_metric_points(
+        self, run_id: str, points: Sequence[tuple[str, float, int, int]]
+    ) -> None:
+        """Log metric points given as ``(key, value, timestamp_ms, step)`` tuples.
+
+        The same rules and atomicity as ``log_batch(run_id, metrics=...)``. It exists so the
+        background writer can hand over tens of thousands of points without building a
+        ``Metric`` per point; a backend may override it with a leaner path.
+        """
+        self.log_batch(run_id, [Metric(key, value, ts, step) for key, value, ts, step in points])
+
     @abc.abstractmethod
     def delete_tag(self, run_id: str, key: str) -> None: ...
 

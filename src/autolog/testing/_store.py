@@ -413,6 +413,26 @@ class StoreConformance:
         assert math.isnan(history["nan"][0].value)
         assert history["pos"][0].value == math.inf and history["neg"][0].value == -math.inf
 
+    def test_log_metric_points_follows_log_batch_rules(
+        self, store: Store, experiment_id: str
+    ) -> None:
+        rid = self.new_run(store, experiment_id).info.run_id
+        store.log_metric_points(rid, [("m", 1.0, 10, 0), ("m", math.nan, 20, 1), ("n", 2, 30, 0)])
+        store.log_metric_points(rid, [])
+        history = store.get_metric_history(rid, "m")
+        assert [(p.step, p.timestamp) for p in history] == [(0, 10), (1, 20)]
+        assert math.isnan(history[1].value)
+        assert store.get_run(rid).data.metrics["n"] == 2.0
+        # a bad point refuses the whole call: nothing of it lands
+        with pytest.raises(TypeError):
+            store.log_metric_points(rid, [("k", 1.0, 1, 0), ("k", "high", 2, 1)])
+        assert store.get_metric_history(rid, "k") == []
+        store.update_run_info(rid, RunStatus.FINISHED, end_time=2000)
+        with pytest.raises(RunStateError, match=rid):
+            store.log_metric_points(rid, [("m", 1.0, 40, 2)])
+        with pytest.raises(NotFoundError):
+            store.log_metric_points("0" * 32, [("m", 1.0, 40, 2)])
+
     def test_metric_history_and_latest_value(self, store: Store, experiment_id: str) -> None:
         rid = self.new_run(store, experiment_id).info.run_id
         # (value, timestamp, step), logged out of order over several batches

@@ -21,8 +21,10 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from autolog.errors import AutologError, BackgroundWriteError
@@ -49,6 +51,7 @@ _RETRIES = (0.05, 0.2, 1.0)  # back-off before retrying a transient failure
 
 # (kind, store, run_id, key, value, timestamp_ms, step)
 Entry = tuple[int, Any, str, str, Any, int, int]
+_store_and_run = itemgetter(1, 2)
 
 
 @dataclass
@@ -137,34 +140,49 @@ class Writer:
 
     def _write_locked(self, limit: int) -> None:
         """Pop up to ``limit`` entries and write them, grouped per (store, run)."""
-        queue = self.queue
+        popleft = self.queue.popleft
+        entries = [popleft() for _ in range(min(limit, len(self.queue)))]
         groups: dict[tuple[int, str], tuple[Any, list[Entry]]] = {}
-        popleft = queue.popleft
-        for _ in range(min(limit, len(queue))):
-            entry = popleft()
-            key = (id(entry[1]), entry[2])
-            group = groups.get(key)
+        # consecutive entries nearly always belong to the same run: group runs of them in C
+        for (store, run_id), same_run in groupby(entries, _store_and_run):
+            group = groups.get((id(store), run_id))
             if group is None:
-                groups[key] = (entry[1], [entry])
+                groups[(id(store), run_id)] = (store, list(same_run))
             else:
-                group[1].append(entry)
-        for (_, run_id), (store, entries) in groups.items():
-            self._write_run(store, run_id, entries)
+                group[1].extend(same_run)
+        for (_, run_id), (store, run_entries) in groups.items():
+            self._write_run(store, run_id, run_entries)
 
     def _write_run(self, store: Any, run_id: str, entries: list[Entry]) -> None:
-        metrics: list[Metric] = []
+        points = [entry[3:] for entry in entries if entry[0] == METRIC]
+        if len(points) == len(entries):  # metrics only, the common case: no entity per point
+            self._persist(lambda: store.log_metric_points(run_id, points), run_id, points, {}, {})
+            return
         params: dict[str, Param] = {}
         tags: dict[str, RunTag] = {}  # the last value of a tag set twice wins
-        for kind, _, _, key, value, ts, step in entries:
-            if kind == METRIC:
-                metrics.append(Metric(key, value, ts, step))
-            elif kind == PARAM:
+        for kind, _, _, key, value, _, _ in entries:
+            if kind == PARAM:
                 params.setdefault(key, Param(key, value))
-            else:
+            elif kind == TAG:
                 tags[key] = RunTag(key, value)
+        metrics = [Metric(*point) for point in points]
+        self._persist(
+            lambda: store.log_batch(run_id, metrics, list(params.values()), list(tags.values())),
+            run_id, points, params, tags,
+        )
+
+    def _persist(
+        self,
+        write: Callable[[], None],
+        run_id: str,
+        points: list[tuple[Any, ...]],
+        params: dict[str, Param],
+        tags: dict[str, RunTag],
+    ) -> None:
+        """Call ``write`` (retrying transient failures); record a failure with its data."""
         for attempt, pause in enumerate((*_RETRIES, None)):
             try:
-                store.log_batch(run_id, metrics, list(params.values()), list(tags.values()))
+                write()
                 return
             except AutologError as exc:  # a refusal (bad state, changed param...): final
                 error: BaseException = exc
@@ -174,12 +192,12 @@ class Writer:
                 error = exc
             if pause is None:
                 break
-            _logger().debug(
-                "retrying a failed background write (attempt %d): %s", attempt + 1, error
-            )
+            _logger().debug("retrying a failed background write (attempt %d): %s", attempt + 1, error)
             time.sleep(pause)
         self.failures.append(
-            FailedWrite(run_id, error, metrics, list(params.values()), list(tags.values()))
+            FailedWrite(
+                run_id, error, [Metric(*p) for p in points], list(params.values()), list(tags.values())
+            )
         )
 
     # -- the thread ------------------------------------------------------------------------

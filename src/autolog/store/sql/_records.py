@@ -155,8 +155,10 @@ def _insert_params(conn: Connection, run_id: str, params: dict[str, str]) -> Non
                 raise ParamChangedError(run_id, key, stored, params[key])
 
 
-def metric_rows(run_id: str, metrics: Sequence[Metric]) -> tuple[list[MetricRow], list[MetricRow]]:
-    """Validate metric points into rows (NaN becomes NULL plus ``is_nan``).
+def metric_rows(
+    run_id: str, points: Iterable[tuple[str, Any, Any, Any]]
+) -> tuple[list[MetricRow], list[MetricRow]]:
+    """Validate ``(key, value, timestamp, step)`` points into rows (NaN: NULL plus ``is_nan``).
 
     Returns (every row, the latest row of each key). One pass with the checks of
     ``autolog.tracking._validation`` behind type fast paths: this is the background writer's
@@ -166,8 +168,7 @@ def metric_rows(run_id: str, metrics: Sequence[Metric]) -> tuple[list[MetricRow]
     append = rows.append
     latest: dict[str, MetricRow] = {}
     keys: set[str] = set()  # each distinct key is checked once per batch
-    for m in metrics:
-        key, value, timestamp, step = m.key, m.value, m.timestamp, m.step
+    for key, value, timestamp, step in points:
         if key.__class__ is not str or key not in keys:
             keys.add(check.check_key(key, "metric key"))
         if value.__class__ is not float:

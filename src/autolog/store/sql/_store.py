@@ -362,7 +362,7 @@ class SqlStore(SqlRegistry, Store):
         tags: Sequence[RunTag] = (),
     ) -> None:
         # everything is checked before the transaction starts: a bad item writes nothing
-        rows = rec.metric_rows(run_id, metrics)
+        rows = rec.metric_rows(run_id, [(m.key, m.value, m.timestamp, m.step) for m in metrics])
         clean_params: dict[str, str] = {}
         for p in params:
             key, value = check.check_key(p.key, "param key"), check.param_value(p.key, p.value)
@@ -378,6 +378,15 @@ class SqlStore(SqlRegistry, Store):
         self.db.write(
             lambda conn: rec.write_batch(conn, run_id, rows, clean_params, clean_tags)
         )
+
+    def log_metric_points(
+        self, run_id: str, points: Sequence[tuple[str, float, int, int]]
+    ) -> None:
+        rows = rec.metric_rows(run_id, points)
+        if rows[0]:
+            self.db.write(lambda conn: rec.write_batch(conn, run_id, rows, {}, {}))
+        else:
+            self.db.read(lambda conn: rec.writable_run(conn, run_id))
 
     def delete_tag(self, run_id: str, key: str) -> None:
         def work(conn: Connection) -> None:
