@@ -211,3 +211,21 @@ def test_processes_opening_a_new_database_at_once_create_it_once(tmp_path: Path)
         assert [e.name for e in store.search_experiments()] == ["Default"]
     finally:
         store.close()
+
+
+def test_head_constant_matches_the_newest_revision() -> None:
+    # opening a store trusts migrations.HEAD to skip importing alembic; it must not go stale
+    from autolog.store.sql.migrations import HEAD
+
+    assert HEAD == _migrate.head_revision()
+
+
+def test_opening_an_up_to_date_store_does_not_import_alembic(tmp_path: Path) -> None:
+    code = (
+        "import sys, autolog.store as s; "
+        f"s.open_store({str(tmp_path / 'runs')!r}); print('alembic' in sys.modules)"
+    )
+    # the first process creates the schema, which needs alembic; the next one only opens it
+    first = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    again = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert (first.stdout.strip(), again.stdout.strip()) == ("True", "False")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from autolog.errors import SchemaOutdatedError, StoreError
 from autolog.store.sql import _schema as t
 from autolog.store.sql._engine import Database, join_location
+from autolog.store.sql.migrations import HEAD
 
 if TYPE_CHECKING:
     from alembic.script import ScriptDirectory
@@ -59,6 +60,20 @@ def current_revision(conn: Connection) -> tuple[bool, str | None]:
         return False, None
     row = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).first()
     return True, None if row is None else str(row[0])
+
+
+def _recorded_revision(conn: Connection) -> str | None:
+    """The revision the version table records, or None when it cannot be read at all."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    # a savepoint keeps PostgreSQL's transaction usable when the table does not exist
+    try:
+        with conn.begin_nested():
+            row = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).first()
+    except DBAPIError:
+        return None
+    return None if row is None else str(row[0])
 
 
 def open_database(uri: str) -> Database:
@@ -106,6 +121,8 @@ def check(db: Database, location: str = SCRIPT_LOCATION) -> bool:
 
     An older schema raises SchemaOutdatedError, whose message names ``autolog db upgrade``.
     """
+    if location == SCRIPT_LOCATION and db.read(_recorded_revision) == HEAD:
+        return False  # up to date: alembic is not even imported
     state = db.read(_state)
     versioned, current, has_tables = state
     head = head_revision(location)
