@@ -19,6 +19,15 @@ from typing import Any
 logger = logging.getLogger("autolog")
 
 
+def resolve(target: str) -> Any:
+    """The object a ``"module:qualname"`` string names (imports the module)."""
+    module_name, _, attr = target.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split(".") if attr else ():
+        obj = getattr(obj, part)
+    return obj
+
+
 @dataclass(frozen=True)
 class Entry:
     """A registered plugin: where it comes from, and how to import it."""
@@ -29,11 +38,7 @@ class Entry:
     version: str | None = None
 
     def load(self) -> Any:
-        module_name, _, attr = self.target.partition(":")
-        obj: Any = importlib.import_module(module_name)
-        for part in attr.split(".") if attr else ():
-            obj = getattr(obj, part)
-        return obj
+        return resolve(self.target)
 
 
 class Registry:

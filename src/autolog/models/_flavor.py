@@ -100,3 +100,20 @@ class Flavor:
     def autolog(self, recorder: Recorder) -> Sequence[Patch]:
         """Declare the patches that make training log itself (none by default)."""
         return ()
+
+
+def importable_reference(cls: type) -> str | None:
+    """``"module:qualname"`` of ``cls`` when importing that string gives ``cls`` back, else None.
+
+    Formats that rebuild a model from its class at load time record this reference; a class
+    defined in ``__main__`` or inside a function has none, and such formats must refuse it.
+    """
+    from autolog._plugins import resolve
+
+    reference = f"{cls.__module__}:{cls.__qualname__}"
+    try:
+        found = resolve(reference)
+    except Exception:  # any import failure means: not importable under that name
+        return None
+    return reference if found is cls else None
+

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import io
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -10,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from autolog.errors import ModelError
+from autolog._plugins import resolve
+from autolog.models._flavor import importable_reference
 from autolog.flavors.torch._tensors import model_dtype_device, to_inputs
 
 PICKLE_FILE = "model.pt"
@@ -66,14 +67,6 @@ def load_pickle(path: Path, meta: Mapping[str, Any], map_location: Any) -> Any:
 
 # -- state_dict --------------------------------------------------------------------------
 
-def _resolve(reference: str) -> Any:
-    module_name, _, qualname = reference.partition(":")
-    obj: Any = importlib.import_module(module_name)
-    for part in qualname.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
 def _init_kwargs(module: Any) -> dict[str, Any]:
     """Constructor arguments, where the module keeps them: a mapping ``hparams``, as
     Lightning's ``save_hyperparameters()`` does; else none."""
@@ -114,16 +107,12 @@ def save_state_dict(module: Any, path: Path) -> dict[str, Any]:
     import torch
 
     cls = type(module)
-    reference = f"{cls.__module__}:{cls.__qualname__}"
-    try:
-        found = _resolve(reference)
-    except Exception:
-        found = None
-    if found is not cls:
+    reference = importable_reference(cls)
+    if reference is None:
         raise ModelError(
             f"the 'state_dict' format rebuilds the model from its class, but {cls.__qualname__} "
-            f"cannot be imported as {reference}; define it at the top level of a module, or "
-            "choose the 'pickle' format"
+            f"cannot be imported as {cls.__module__}:{cls.__qualname__}; define it at the top "
+            "level of a module, or choose the 'pickle' format"
         )
     kwargs = _init_kwargs(module)
     _check_rebuilds(module, cls, kwargs)
@@ -150,7 +139,7 @@ def load_state_dict(path: Path, meta: Mapping[str, Any], map_location: Any) -> A
 
     reference = str(meta.get("model_class", ""))
     try:
-        cls = _resolve(reference)
+        cls = resolve(reference)
     except (ImportError, AttributeError, ValueError) as exc:
         raise ModelError(
             f"the model class {reference!r} cannot be imported here ({exc}); the 'state_dict' "

@@ -21,13 +21,13 @@ Formats:
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
 from typing import Any, ClassVar
 
 from autolog.errors import FlavorUnavailable, InvalidInputError, ModelError
-from autolog.models._flavor import Flavor
+from autolog._plugins import resolve
+from autolog.models._flavor import Flavor, importable_reference
 
 __all__ = ["XGBoostFlavor"]
 
@@ -49,26 +49,14 @@ def _import_xgboost() -> Any:
 
 def _class_reference(cls: type) -> str:
     """``module:qualname`` of ``cls``, checked to resolve back to it."""
-    reference = f"{cls.__module__}:{cls.__qualname__}"
-    try:
-        found = _resolve(reference)
-    except Exception:
-        found = None
-    if found is not cls:
+    reference = importable_reference(cls)
+    if reference is None:
         raise ModelError(
-            f"the class {cls.__qualname__} cannot be imported as {reference}, so a loaded model "
-            "could not be rebuilt; define it at the top level of a module, or save its booster "
-            "(model.get_booster())"
+            f"the class {cls.__qualname__} cannot be imported as "
+            f"{cls.__module__}:{cls.__qualname__}, so a loaded model could not be rebuilt; "
+            "define it at the top level of a module, or save its booster (model.get_booster())"
         )
     return reference
-
-
-def _resolve(reference: str) -> Any:
-    module_name, _, qualname = reference.partition(":")
-    obj: Any = importlib.import_module(module_name)
-    for part in qualname.split("."):
-        obj = getattr(obj, part)
-    return obj
 
 
 class XGBoostFlavor(Flavor):
@@ -132,7 +120,7 @@ class XGBoostFlavor(Flavor):
             booster.load_model(file)
             return booster
         try:
-            cls = _resolve(str(reference))
+            cls = resolve(str(reference))
         except (ImportError, AttributeError) as exc:
             raise ModelError(
                 f"the model was saved from class {reference}, which cannot be imported here "
