@@ -14,7 +14,8 @@ from typing import Any, TypeVar, Union
 
 from autolog.errors import FilterSyntaxError, InvalidInputError
 from autolog.registry._entities import ModelVersion, RegisteredModel
-from autolog.tracking._search import And, Comparison, Node, Or, OrderKey, _Parser, like_regex
+from autolog.tracking._search import MISSING, Node, OrderKey, _Parser
+from autolog.tracking._search import matches as _matches
 
 MODEL_ATTRIBUTES: dict[str, type] = {
     "name": str,
@@ -103,49 +104,16 @@ def parse_order_by(items: Sequence[str] | None, versions: bool = False) -> list[
     return keys
 
 
-_MISSING: Any = object()
-
-
 def _lookup(target: Target, entity: str, key: str) -> Any:
     if entity == "tag":
-        return target.tags.get(key, _MISSING)
-    value = getattr(target, key, _MISSING)
-    return _MISSING if value is None else value
-
-
-def _compare(actual: Any, op: str, value: Any) -> bool:
-    if isinstance(value, float) or (isinstance(value, tuple) and value and isinstance(value[0], float)):
-        actual = float(actual)
-    if op == "=":
-        return bool(actual == value)
-    if op == "!=":
-        return bool(actual != value)
-    if op == "IN":
-        return actual in value
-    if op == "NOT IN":
-        return actual not in value
-    if op in ("LIKE", "ILIKE"):
-        return like_regex(value, op == "LIKE").fullmatch(str(actual)) is not None
-    if op == "<":
-        return bool(actual < value)
-    if op == "<=":
-        return bool(actual <= value)
-    if op == ">":
-        return bool(actual > value)
-    return bool(actual >= value)
+        return target.tags.get(key, MISSING)
+    value = getattr(target, key, MISSING)
+    return MISSING if value is None else value
 
 
 def matches(node: Node | None, target: Target) -> bool:
     """Whether ``target`` passes the parsed filter (a missing tag compares false)."""
-    if node is None:
-        return True
-    if isinstance(node, And):
-        return all(matches(item, target) for item in node.items)
-    if isinstance(node, Or):
-        return any(matches(item, target) for item in node.items)
-    assert isinstance(node, Comparison)
-    actual = _lookup(target, node.entity, node.key)
-    return actual is not _MISSING and _compare(actual, node.op, node.value)
+    return _matches(node, target, _lookup)
 
 
 def select(
@@ -154,8 +122,8 @@ def select(
     """Filter then sort (stable, last key first); targets lacking a key sort last."""
     found = [item for item in items if matches(node, item)]
     for key in reversed([*order_by, *default]):
-        present = [i for i in found if _lookup(i, key.entity, key.key) is not _MISSING]
-        absent = [i for i in found if _lookup(i, key.entity, key.key) is _MISSING]
+        present = [i for i in found if _lookup(i, key.entity, key.key) is not MISSING]
+        absent = [i for i in found if _lookup(i, key.entity, key.key) is MISSING]
         present.sort(key=lambda i: _lookup(i, key.entity, key.key), reverse=not key.ascending)
         found = present + absent
     return found

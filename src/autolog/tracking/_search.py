@@ -34,7 +34,7 @@ import base64
 import functools
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeVar, Union
 
@@ -475,7 +475,9 @@ def _parse_order_key(item: str, kind: Kind) -> OrderKey:
 
 # -- evaluation in Python (the memory store; the SQL stores must agree with it) ---------------
 
-_MISSING: Any = object()
+#: what a lookup returns for a key the target lacks
+MISSING: Any = object()
+_MISSING = MISSING
 _T = TypeVar("_T")
 
 
@@ -517,7 +519,8 @@ def like_regex(pattern: str, case_sensitive: bool = True) -> re.Pattern[str]:
     return re.compile("".join(parts), flags)
 
 
-def _compare(actual: Any, op: Op, value: Any) -> bool:
+def compare(actual: Any, op: Op, value: Any) -> bool:
+    """``actual op value`` with the filter language's semantics (LIKE matches text)."""
     if op == "=":
         return bool(actual == value)
     if op == "!=":
@@ -527,7 +530,7 @@ def _compare(actual: Any, op: Op, value: Any) -> bool:
     if op == "NOT IN":
         return all(actual != v for v in value)
     if op == "LIKE" or op == "ILIKE":
-        return like_regex(value, op == "LIKE").fullmatch(actual) is not None
+        return like_regex(value, op == "LIKE").fullmatch(str(actual)) is not None
     if op == "<":
         return bool(actual < value)
     if op == "<=":
@@ -537,7 +540,9 @@ def _compare(actual: Any, op: Op, value: Any) -> bool:
     return bool(actual >= value)
 
 
-def matches(node: Node | None, target: Run | Experiment) -> bool:
+def matches(
+    node: Node | None, target: Any, lookup: Callable[[Any, Entity, str], Any] = _lookup
+) -> bool:
     """Whether a run (or an experiment) passes a parsed filter; None matches everything.
 
     A comparison on a key the target lacks is false, whatever the operator. Numbers compare
@@ -547,13 +552,13 @@ def matches(node: Node | None, target: Run | Experiment) -> bool:
     if node is None:
         return True
     if isinstance(node, And):
-        return all(matches(item, target) for item in node.items)
+        return all(matches(item, target, lookup) for item in node.items)
     if isinstance(node, Or):
-        return any(matches(item, target) for item in node.items)
-    actual = _lookup(target, node.entity, node.key)
+        return any(matches(item, target, lookup) for item in node.items)
+    actual = lookup(target, node.entity, node.key)
     if actual is _MISSING:
         return False
-    return _compare(actual, node.op, node.value)
+    return compare(actual, node.op, node.value)
 
 
 _RUN_TIEBREAK = (OrderKey("attribute", "start_time", False), OrderKey("attribute", "run_id"))
