@@ -172,12 +172,13 @@ class TrainingCall:
         for key, value in metrics.items():
             client.log_metric(self.run_id, key, float(value), step=step)
 
-    def log_metric_history(self, key: str, values: Any) -> None:
-        """One metric over epochs/iterations: ``values[i]`` at step i."""
+    def log_metric_history(self, key: str, values: Any, start: int = 0) -> None:
+        """One metric over epochs/iterations: ``values[i]`` at step ``start + i`` (``start``
+        is the iteration training resumed from when it continues an earlier model)."""
         if self.run_id is None:
             return
         client = self._client()
-        for step, value in enumerate(values):
+        for step, value in enumerate(values, start):
             client.log_metric(self.run_id, key, float(value), step=step)
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:

@@ -13,7 +13,9 @@ Patched:
   (``evals_result()``), so ``fit`` needs no callback at all.
 
 After training (never during it): the parameters xgboost applied by default, the eval curves
-as step metrics, early stopping figures, feature importance and the model.
+as step metrics, early stopping figures, feature importance and the model. Steps and
+iterations are the booster's boosting rounds: training that continues a model
+(``xgb_model=...``) logs its curves from the round it resumed at, matching ``best_iteration``.
 """
 
 from __future__ import annotations
@@ -77,7 +79,8 @@ def _wrap_train(recorder: Recorder, wrapped: Any, instance: Any, args: tuple[Any
         call.model = booster
         with safe("xgboost results after train"):
             history = keeper.history if keeper is not None else None
-            _after_training(call, recorder, booster, passed, history or {}, None, booster)
+            start = keeper.start if keeper is not None else 0
+            _after_training(call, recorder, booster, passed, history or {}, start, None, booster)
     return booster
 
 
@@ -88,29 +91,42 @@ def _wrap_fit(recorder: Recorder, wrapped: Any, instance: Any, args: tuple[Any, 
     tags = {"estimator_name": cls.__name__, "estimator_class": f"{cls.__module__}.{cls.__qualname__}"}
     with recorder.training(instance, tags=tags) as call:
         passed: dict[str, Any] = {}
+        start = 0
         with safe("xgboost params before fit"):
             passed = _report.estimator_params(instance)
             call.log_params(passed)
+        with safe("xgboost training continuation"):
+            # read before training: fit(xgb_model=self) replaces the booster it continues
+            start = _report.starting_round(kwargs.get("xgb_model"))
         result = wrapped(*args, **kwargs)
         with safe("xgboost results after fit"):
             X = args[0] if args else kwargs.get("X")
             history = getattr(instance, "evals_result_", None) or {}
-            _after_training(call, recorder, instance.get_booster(), passed, history, X, instance)
+            _after_training(call, recorder, instance.get_booster(), passed, history, start, X, instance)
     return result
 
 
 def _after_training(
-    call: TrainingCall, recorder: Recorder, booster: Any, passed: dict[str, Any], history: Any, X: Any, model: Any
+    call: TrainingCall,
+    recorder: Recorder,
+    booster: Any,
+    passed: dict[str, Any],
+    history: Any,
+    start: int,
+    X: Any,
+    model: Any,
 ) -> None:
+    """Everything read after training. ``start``: the rounds the booster had before it
+    (training continuation); steps and iterations count every round, as xgboost does."""
     config = recorder.config
     with safe("xgboost default params"):
         call.log_params(_report.default_params(booster, passed))
     curves = _report.history_metrics(history)
     with safe("xgboost eval metrics"):
         for key, values in curves.items():
-            call.log_metric_history(key, values)
+            call.log_metric_history(key, values, start=start)
     with safe("xgboost early stopping"):
-        call.log_metrics(_report.early_stopping(booster, curves))
+        call.log_metrics(_report.early_stopping(booster, curves, start))
     with safe("xgboost feature importance"):
         found = _report.importance(booster)
         if found:

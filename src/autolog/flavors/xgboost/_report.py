@@ -97,20 +97,53 @@ def history_metrics(history: Mapping[str, Mapping[str, Any]]) -> dict[str, list[
     return curves
 
 
-def early_stopping(booster: Any, curves: Mapping[str, list[float]]) -> dict[str, float]:
+def starting_round(xgb_model: Any) -> int:
+    """How many boosting rounds the model that training continues from already has (0 when
+    it starts from scratch). Takes what ``fit(xgb_model=...)`` takes: a Booster, a fitted
+    XGBModel, a model file path or the model's bytes."""
+    if xgb_model is None:
+        return 0
+    import xgboost
+
+    try:
+        if isinstance(xgb_model, xgboost.XGBModel):
+            xgb_model = xgb_model.get_booster()
+        if not isinstance(xgb_model, xgboost.Booster):
+            # a file or bytes: xgboost loads it again itself; the count needs the model
+            xgb_model = xgboost.Booster(model_file=xgb_model)
+        return int(xgb_model.num_boosted_rounds())
+    except (xgboost.core.XGBoostError, OSError, TypeError, ValueError, AttributeError):
+        # an unfitted estimator or an unreadable file: xgboost cannot use it either, and
+        # training fails with its own error before any curve exists that this would place
+        return 0
+
+
+def early_stopping(booster: Any, curves: Mapping[str, list[float]], start: int = 0) -> dict[str, float]:
     """``best_iteration``, ``best_score``, ``stopped_iteration`` and ``best_<key>`` (each
-    curve at the best iteration); empty when early stopping was not used."""
+    curve at the best iteration); empty when this training did not use early stopping.
+
+    Iterations count every boosting round of the booster, as xgboost's do: training that
+    continued a model with ``start`` rounds has its curves' first value at iteration
+    ``start``."""
     best = booster.attr("best_iteration")
     if best is None:
         return {}
     iteration = int(best)
-    found = {"best_iteration": float(iteration), "stopped_iteration": float(booster.num_boosted_rounds() - 1)}
+    if iteration < start:
+        # the attribute came with the continued model: this training did not stop early
+        return {}
+    found = {"best_iteration": float(iteration)}
+    # not the booster's size: EarlyStopping(save_best=True) has cut it back to the best round
+    rounds = max((len(values) for values in curves.values()), default=0)
+    if rounds:
+        found["stopped_iteration"] = float(start + rounds - 1)
     score = booster.attr("best_score")
     if score is not None:
         found["best_score"] = float(score)
+    index = iteration - start
     for key, values in curves.items():
-        if 0 <= iteration < len(values):
-            found[f"best_{key}"] = values[iteration]
+        if index < len(values):
+            found[f"best_{key}"] = values[index]
     return found
 
 
