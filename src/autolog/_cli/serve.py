@@ -8,7 +8,10 @@ from typing import Any
 def serve(args: Any) -> int:
     from autolog.serving import serve as run
 
-    run(args.model_uri, args.host, args.port, int(args.max_body_mb * 1024 * 1024), args.access_log)
+    run(
+        args.model_uri, args.host, args.port, int(args.max_body_mb * 1024 * 1024), args.access_log,
+        fast_path=not args.no_fast_path,
+    )
     return 0
 
 
@@ -23,4 +26,9 @@ def register(sub: Any, common: Any) -> None:
     p.add_argument("--port", "-p", type=int, default=5000, help="port (default 5000; 0 picks a free one)")
     p.add_argument("--max-body-mb", type=float, default=50.0, help="refuse bodies larger than this (default 50)")
     p.add_argument("--access-log", action="store_true", help="log every request to stderr")
+    p.add_argument(
+        "--no-fast-path", action="store_true",
+        help="build a DataFrame for every request, even where plain numeric rows could go to an "
+        "sklearn model as an array (same predictions, slower; see docs/serving.md)",
+    )
     p.set_defaults(handler="autolog._cli.serve:serve")

@@ -42,6 +42,13 @@ def _tensor_dtype(signature: Any) -> Any:
 
 
 def parse_json(body: bytes, signature: Any) -> Any:
+    """The model input a JSON request body describes (a DataFrame, an array or a dict of arrays)."""
+    key, value = decode_json(body)
+    return json_input(key, value, signature)
+
+
+def decode_json(body: bytes) -> tuple[str, Any]:
+    """The request's shape key and its value, checked for the envelope's layout only."""
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -60,7 +67,11 @@ def parse_json(body: bytes, signature: Any) -> Any:
     if doc.get("params"):
         raise BadRequest("inference params are not supported by this server; drop 'params'")
     key = found[0]
-    value = doc[key]
+    return key, doc[key]
+
+
+def json_input(key: str, value: Any, signature: Any) -> Any:
+    """The model input for one shape key and its value (see ``decode_json``)."""
     if key == "dataframe_split":
         return _split(value)
     if key == "dataframe_records":

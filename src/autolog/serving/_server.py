@@ -4,13 +4,31 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from email.utils import formatdate
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from autolog.serving._requests import BadRequest, parse_csv, parse_json, predictions_json
+from autolog.errors import InvalidInputError, SignatureError
+from autolog.serving._fastpath import array_path
+from autolog.serving._requests import BadRequest, decode_json, json_input, parse_csv, predictions_json
 
 #: bodies larger than this are refused with 413 before they are read
 DEFAULT_MAX_BODY = 50 * 1024 * 1024
+
+
+_REASONS = {int(s): s.phrase for s in HTTPStatus}
+_date_cache: tuple[int, str] = (0, "")
+
+
+def _date() -> str:
+    """The Date header's value, formatted once per second."""
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, formatdate(now, usegmt=True))
+    return _date_cache[1]
 
 
 def _error(code: str, message: str) -> bytes:
@@ -27,14 +45,19 @@ class _Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
     def _send(self, status: int, body: bytes, content_type: str = "application/json", close: bool = False) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+        # the status line, headers and body leave in one write: a separate write for the body
+        # costs a second packet and a second wake-up of the client on every request
         if close:
-            self.send_header("Connection", "close")
             self.close_connection = True
-        self.end_headers()
-        self.wfile.write(body)
+        extra = "Connection: close\r\n" if close else ""
+        head = (
+            f"{self.protocol_version} {status} {_REASONS.get(status, '')}\r\n"
+            f"Server: autolog\r\nDate: {_date()}\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\n{extra}\r\n"
+        )
+        self.wfile.write(head.encode("latin-1") + body)
+        if self.server.access_log:
+            self.log_request(status, len(body))
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
@@ -90,14 +113,22 @@ class ScoringServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, model: Any, host: str, port: int, max_body: int, access_log: bool = False) -> None:
+    def __init__(
+        self, model: Any, host: str, port: int, max_body: int, access_log: bool = False,
+        fast_path: bool = True,
+    ) -> None:
         import autolog
 
         self.model = model
+        #: scores plain numeric rows without a DataFrame where that cannot change the answer
+        self.array_path = array_path(model) if fast_path else None
         self.max_body = max_body
         self.access_log = access_log
         self.version_doc = json.dumps(
-            {"autolog": autolog.__version__, "model_uri": model.model_uri, "flavor": model.flavor}
+            {
+                "autolog": autolog.__version__, "model_uri": model.model_uri, "flavor": model.flavor,
+                "fast_path": self.array_path is not None,
+            }
         ).encode("utf-8")
         signature = model.signature
         sig_doc = signature.to_dict() if hasattr(signature, "to_dict") else signature
@@ -112,12 +143,15 @@ class ScoringServer(ThreadingHTTPServer):
         super().__init__((host, port), _Handler)
 
     def score(self, content_type: str, body: bytes) -> tuple[int, bytes]:
-        from autolog.errors import InvalidInputError, SignatureError
-
         kind = content_type.split(";", 1)[0].strip().lower()
         try:
             if kind in ("application/json", ""):
-                data = parse_json(body, self.model.signature)
+                key, value = decode_json(body)
+                if self.array_path is not None:
+                    done, predictions = self.array_path(key, value)
+                    if done:
+                        return 200, predictions_json(predictions)
+                data = json_input(key, value, self.model.signature)
             elif kind == "text/csv":
                 data = parse_csv(body)
             else:
@@ -138,23 +172,27 @@ class ScoringServer(ThreadingHTTPServer):
 
 def make_server(
     model_uri: str, host: str = "127.0.0.1", port: int = 5000, max_body: int = DEFAULT_MAX_BODY,
-    access_log: bool = False,
+    access_log: bool = False, fast_path: bool = True,
 ) -> ScoringServer:
-    """Load the model once and bind the server (port 0 picks a free one: ``server.server_port``)."""
+    """Load the model once and bind the server (port 0 picks a free one: ``server.server_port``).
+
+    ``fast_path=False`` sends every request through a DataFrame and the signature check, even
+    where plain numeric rows could go to the model as an array (same predictions, slower).
+    """
     import autolog
 
     model = autolog.load_model(model_uri)
-    return ScoringServer(model, host, port, max_body, access_log)
+    return ScoringServer(model, host, port, max_body, access_log, fast_path)
 
 
 def serve(
     model_uri: str, host: str = "127.0.0.1", port: int = 5000, max_body: int = DEFAULT_MAX_BODY,
-    access_log: bool = False,
+    access_log: bool = False, fast_path: bool = True,
 ) -> None:
     """Serve ``model_uri`` until interrupted (Ctrl-C or SIGTERM)."""
     import signal
 
-    server = make_server(model_uri, host, port, max_body, access_log)
+    server = make_server(model_uri, host, port, max_body, access_log, fast_path)
 
     def stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
