@@ -2,21 +2,21 @@
 
 Entry points are read lazily, once per group per process, and each entry stays a lazy
 ``"module:attr"`` string until it is first used, so ``import autolog`` loads no plugin.
+The distribution that declared an entry is read from its metadata only when asked for.
 A broken third-party entry point costs one warning naming its package, never the others.
 """
 
 from __future__ import annotations
 
 import importlib
-import logging
 import threading
 import warnings
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-logger = logging.getLogger("autolog")
+from autolog import _installed
 
 
 def resolve(target: str) -> Any:
@@ -34,11 +34,27 @@ class Entry:
 
     name: str
     target: str  # "module:attr"
-    distribution: str | None = None
-    version: str | None = None
+    #: the installed distribution that declared it; None when registered in code
+    source: _installed.Distribution | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def distribution(self) -> str | None:
+        """The name of the distribution that registered it (None: registered in code)."""
+        return self.source.name if self.source is not None else None
+
+    @property
+    def version(self) -> str | None:
+        """That distribution's version."""
+        return self.source.version if self.source is not None else None
 
     def load(self) -> Any:
         return resolve(self.target)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(name={self.name!r}, target={self.target!r}, "
+            f"distribution={self.distribution!r}, version={self.version!r})"
+        )
 
 
 class Registry:
@@ -56,27 +72,19 @@ class Registry:
         with self._lock:
             if self._loaded:
                 return
-            from importlib.metadata import entry_points
-
-            found = {}
-            for ep in entry_points(group=self.group):
-                dist = getattr(ep, "dist", None)
-                entry = Entry(
-                    ep.name,
-                    ep.value,
-                    dist.metadata["Name"] if dist is not None else None,
-                    dist.version if dist is not None else None,
-                )
-                if ep.name in found and found[ep.name].target != entry.target:
+            found: dict[str, Entry] = {}
+            for name, target, source in _installed.entry_points(self.group):
+                entry = Entry(name, target, source)
+                if name in found and found[name].target != entry.target:
                     warnings.warn(
-                        f"{self.group}: {ep.name!r} is registered twice "
-                        f"({found[ep.name].distribution} and {entry.distribution}); "
-                        f"using the one from {found[ep.name].distribution}",
+                        f"{self.group}: {name!r} is registered twice "
+                        f"({found[name].distribution} and {entry.distribution}); "
+                        f"using the one from {found[name].distribution}",
                         RuntimeWarning,
                         stacklevel=2,
                     )
                     continue
-                found[ep.name] = entry
+                found[name] = entry
             # entries registered in code before discovery win over entry points
             found.update(self._entries)
             self._entries = found

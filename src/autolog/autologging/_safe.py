@@ -10,16 +10,14 @@ The user's own call never runs inside ``_safe``: its exception reaches the user 
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from autolog.errors import AutologWarning
-
-logger = logging.getLogger("autolog")
 
 _warned: set[str] = set()
 _lock = threading.Lock()
@@ -44,9 +42,16 @@ def reset_warnings() -> None:
         _warned.clear()
 
 
+def _logger() -> Any:
+    # imported on the failure path only: logging costs enable() milliseconds
+    import logging
+
+    return logging.getLogger("autolog")
+
+
 def report(site: str, exc: BaseException) -> None:
     """Warn about ``exc`` met at ``site``, once per site per process; log it every time."""
-    logger.debug("autolog: %s failed", site, exc_info=exc)
+    _logger().debug("autolog: %s failed", site, exc_info=exc)
     with _lock:
         first = site not in _warned
         _warned.add(site)
@@ -61,7 +66,7 @@ def report(site: str, exc: BaseException) -> None:
         warnings.warn(message, AutologWarning, stacklevel=4)
     except Warning:
         # warnings turned into errors (-W error) must not turn our failure into the user's
-        logger.warning(message)
+        _logger().warning(message)
 
 
 @contextmanager

@@ -11,20 +11,19 @@ that arrive with them are patched too.
 from __future__ import annotations
 
 import functools
-import logging
 import operator
+import sys
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from autolog import _installed
 from autolog.autologging import _config, _hooks, _patch
 from autolog.autologging._recorder import Recorder
 from autolog.autologging._safe import _safe
 from autolog.errors import FlavorUnavailable, InvalidInputError
 from autolog.models._flavor import Flavor
-
-logger = logging.getLogger("autolog")
 
 _lock = threading.RLock()
 #: flavor names whose wrappers are live; wrappers' ``enabled`` gates read it
@@ -110,8 +109,6 @@ def disable() -> None:
 def enabled() -> dict[str, str]:
     """What is on: flavor name -> 'active (N patches)' or 'waiting for import of <module>'.
     Empty (falsy) when autologging is off."""
-    import sys
-
     with _lock:
         report = {}
         for name, state in _states.items():
@@ -149,12 +146,13 @@ def _choose(flavors: Iterable[str] | str | None, exclude: Iterable[str] | str, s
     names = _names(flavors, "flavors") if explicit else _discovery.ordered_names()
     skip = set(_names(exclude, "exclude"))
     all_off, env_off = _config.disabled_by_env()
+    installed = _installed.Snapshot()
     chosen: dict[str, Flavor] = {}
     for name in names:
         if name in skip:
             continue
         if all_off or name in env_off:
-            logger.info("autolog: %s skipped (%s)", name, _config.DISABLED_ENV)
+            _info("autolog: %s skipped (%s)", name, _config.DISABLED_ENV)
             continue
         if explicit:
             flavor = _discovery.get_flavor(name)  # unknown or broken: raises
@@ -170,26 +168,33 @@ def _choose(flavors: Iterable[str] | str | None, exclude: Iterable[str] | str, s
                     "log its models with autolog.log_model instead"
                 )
             continue
-        problem = _unusable(flavor)
+        problem = _unusable(flavor, installed)
         if problem is not None:
             if explicit:
                 raise FlavorUnavailable(name, f"cannot autolog {name}: {problem}")
             if not silent:
-                logger.info("autolog: %s skipped: %s", name, problem)
+                _info("autolog: %s skipped: %s", name, problem)
             continue
         chosen[name] = flavor
     return chosen
 
 
-def _unusable(flavor: Flavor) -> str | None:
+def _info(message: str, *args: Any) -> None:
+    """Log a skip at INFO. Importing logging costs enable() milliseconds; while nothing has
+    imported it, nothing has configured it either, and an INFO record would reach no handler."""
+    if "logging" in sys.modules:
+        sys.modules["logging"].getLogger("autolog").info(message, *args)
+
+
+def _unusable(flavor: Flavor, installed: _installed.Snapshot) -> str | None:
     from autolog.models import _discovery
 
     if not _discovery.module_available(flavor.module):
         return f"{flavor.module!r} is not installed; {_discovery.install_hint(flavor)}"
     if flavor.requirement and flavor.package:
-        installed = _discovery.package_version(flavor.package)
-        if installed and not _in_range(flavor.requirement, installed):
-            return f"installed version {installed} is outside the supported range {flavor.requirement}"
+        version = installed.version(flavor.package)
+        if version and not _in_range(flavor.requirement, version):
+            return f"installed version {version} is outside the supported range {flavor.requirement}"
     return None
 
 
