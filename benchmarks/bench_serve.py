@@ -163,6 +163,44 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _group_members(pgid: int) -> list[int]:
+    """Processes of process group ``pgid`` other than its leader (Linux /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != pgid:
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid:
+                found.append(int(entry))
+    return found
+
+
+def stop(proc: subprocess.Popen[Any]) -> None:
+    """Terminate the server's process group, workers first so that their parent reaps them."""
+    members = _group_members(proc.pid) if proc.poll() is None and Path("/proc").is_dir() else []
+    if members:
+        for pid in members:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        try:
+            proc.wait(timeout=15)  # a launcher (mlflow models serve) exits once its worker has
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def measure(command: list[str], env: dict[str, str], port: int | None) -> dict[str, float]:
     """Start the server (its own process group), measure, and always terminate it."""
     proc = subprocess.Popen(
@@ -184,13 +222,7 @@ def measure(command: list[str], env: dict[str, str], port: int | None) -> dict[s
         processes = throughput_processes(port)
         threads = throughput_threads(port)
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop(proc)
     return {
         "p50_ms_1row": round(p50, 3),
         "p99_ms_1row": round(p99, 3),

@@ -18,9 +18,12 @@ import autolog
 AUTOLOG = str(Path(sys.executable).with_name("autolog"))
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, list[int]]]:
-    """A LogisticRegression with a column signature, registered and served by alias."""
+@pytest.fixture(scope="module", params=["fast-path", "no-fast-path"])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, list[int]]]:
+    """A LogisticRegression with a column signature, registered and served by alias.
+
+    Served twice: as is (plain float rows skip the DataFrame) and with ``--no-fast-path``.
+    """
     import numpy as np
     import pandas as pd
     from sklearn.linear_model import LogisticRegression
@@ -41,7 +44,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, list
     expected = model.predict(pd.DataFrame([[0.9, 0.1, 0.2], [0.1, 0.9, 0.2]], columns=["a", "b", "c"])).tolist()
     _reset_state()
     proc = subprocess.Popen(
-        [AUTOLOG, "serve", "models:/clf@champion", "--port", "0", "--max-body-mb", "0.01"],
+        [AUTOLOG, "serve", "models:/clf@champion", "--port", "0", "--max-body-mb", "0.01"]
+        + (["--no-fast-path"] if request.param == "no-fast-path" else []),
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
         env={**os.environ, "AUTOLOG_TRACKING_URI": store},
     )
@@ -131,12 +135,19 @@ def test_oversize_unknown_paths_and_content_types(server: tuple[int, list[int]])
     assert request(port, "POST", "/invocations", b"x", "application/xml")[0] == 415
 
 
-def test_info_endpoints(server: tuple[int, list[int]]) -> None:
+@pytest.fixture
+def serve_mode(request: pytest.FixtureRequest) -> str:
+    """Which way the ``server`` fixture serves in this test: "fast-path" or "no-fast-path"."""
+    return str(request.node.callspec.params["server"])
+
+
+def test_info_endpoints(server: tuple[int, list[int]], serve_mode: str) -> None:
     port, _ = server
     assert request(port, "GET", "/ping") == (200, {"status": "ok"})
     assert request(port, "GET", "/health")[0] == 200
     status, version = request(port, "GET", "/version")
     assert status == 200 and version["autolog"] == autolog.__version__ and version["flavor"] == "sklearn"
+    assert version["fast_path"] is (serve_mode == "fast-path")
     status, meta = request(port, "GET", "/metadata")
     assert status == 200 and meta["model_uri"] == "models:/clf@champion"
     assert [c["name"] for c in meta["signature"]["inputs"]] == ["a", "b", "c"]
