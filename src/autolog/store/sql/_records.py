@@ -27,8 +27,14 @@ from autolog.tracking._entities import (
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy import Insert, Row, Table
+    from typing import TypeAlias
+
+    from sqlalchemy import Row, Table
+    from sqlalchemy.dialects import postgresql, sqlite
     from sqlalchemy.engine import Connection
+
+    #: the dialect INSERTs that take ON CONFLICT clauses
+    Upsert: TypeAlias = "postgresql.Insert | sqlite.Insert"
 
 #: one metric point as stored: (run_id, key, value or None for NaN, timestamp, step, is_nan)
 MetricRow = tuple[str, str, "float | None", int, int, bool]
@@ -42,13 +48,15 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def upsert(conn: Connection, table: Table) -> Insert:
+def upsert(conn: Connection, table: Table) -> Upsert:
     """``INSERT`` that can take ON CONFLICT clauses, for the connection's dialect."""
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)  # type: ignore[no-any-return]
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
 
 
 # -- runs -------------------------------------------------------------------------------------
@@ -202,7 +210,7 @@ def _insert_metrics(conn: Connection, rows: Sequence[MetricRow], latest: Sequenc
         flat = tuple(chain.from_iterable(rows[:full]))
         conn.exec_driver_sql(many, [flat[i : i + width] for i in range(0, len(flat), width)])
     if full < len(rows):
-        conn.exec_driver_sql(one, list(rows[full:]))  # type: ignore[arg-type]
+        conn.exec_driver_sql(one, list(rows[full:]))
     # sorted keys: concurrent writers lock rows in the same order (no PostgreSQL deadlocks)
     conn.execute(
         _statement(conn, "latest_metrics"), [dict(zip(_METRIC_COLUMNS, row)) for row in latest]

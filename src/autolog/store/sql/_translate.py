@@ -133,9 +133,9 @@ def _test(
         checked = [_value(cmp, v, numeric) for v in values]
         if op == "IN":
             return _with_prefix(column.in_(checked), column, checked, dialect)
-        test = column.not_in(checked)
+        test: ColumnElement[bool] = column.not_in(checked)
         return or_(test, is_nan) if is_nan is not None else test
-    value = _value(cmp, cmp.value, numeric)
+    value: object = _value(cmp, cmp.value, numeric)
     if op in ("LIKE", "ILIKE"):
         if numeric:
             raise InvalidInputError(f"{op} compares text; {cmp.entity} {cmp.key!r} is a number")
@@ -255,7 +255,7 @@ def order(
             source = source.outerjoin(
                 table, and_(link == subject.base.c[subject.id_column], table.c.key == key.key)
             )
-            rank = [(link.is_(None), 2)]
+            rank: list[tuple[ColumnElement[bool], int]] = [(link.is_(None), 2)]
             if key.entity == "metric":
                 rank.append((table.c.is_nan == true(), 1))
             clauses.append(case(*rank, else_=0))
