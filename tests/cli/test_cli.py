@@ -189,3 +189,21 @@ def test_tracking_uri_option_overrides_the_environment(store: str, tmp_path: Pat
         capture_output=True, text=True, env={**os.environ, "AUTOLOG_TRACKING_URI": other}, timeout=120,
     )
     assert done.returncode == 0 and len(json.loads(done.stdout)["runs"]) == 3
+
+
+def test_runs_list_imports_no_data_libraries(store: str) -> None:
+    # the first page must come up fast (docs/cli.md): the command path needs SQLAlchemy and
+    # the store, never pandas, numpy or the migration tool on an up-to-date store
+    code = (
+        "import sys\n"
+        "from autolog.cli import main\n"
+        "code = main(['runs', 'list'])\n"
+        "print(sorted(m for m in ('pandas', 'numpy', 'alembic', 'sklearn') if m in sys.modules))\n"
+        "sys.exit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "AUTOLOG_TRACKING_URI": store},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "r2" in done.stdout and done.stdout.strip().splitlines()[-1] == "[]"
