@@ -108,6 +108,7 @@ class TrainingCall:
         run = autolog.start_run(run_name=self.run_name, nested=active is not None, tags=tags)
         self.run_id = run.info.run_id
         self._owned = True
+        _note_new_run(self.run_id)
 
     def _close(self, failed: bool) -> None:
         if self.run_id is None:
@@ -235,6 +236,7 @@ class TrainingCall:
         all_tags = {_tags.AUTOLOG_FLAVOR: self.recorder.flavor, **self.recorder.config.extra_tags, **(tags or {})}
         autolog.start_run(run_name=run_name, nested=True, tags=all_tags)
         child.run_id = autolog.active_run().info.run_id  # type: ignore[union-attr]
+        _note_new_run(child.run_id)
         try:
             yield child
         finally:
@@ -362,6 +364,14 @@ class _InTraining:
 
 def _identity(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
+
+
+def _note_new_run(run_id: str) -> None:
+    """A run we just created has no logged models: log_model need not read it back."""
+    import autolog
+    from autolog.models import _save
+
+    _save.note_new_run(autolog.get_tracking_uri(), run_id)
 
 
 def _claim(run_id: str) -> bool:

@@ -28,6 +28,7 @@ from typing import Any
 from autolog.errors import FormatConversionWarning, IntegrityError, InvalidInputError, ModelError
 from autolog.models import _discovery
 from autolog.models._flavor import Flavor
+from autolog.store.artifacts._paths import TEMP_PREFIX
 
 FORMAT_VERSION = 1
 MODEL_FILE = "model.yaml"
@@ -182,7 +183,9 @@ def write_model(
             "Choose a new path, or delete the old model first."
         )
     dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
+    # the artifact stores' temp prefix: a model being written straight into a run's local
+    # artifacts is never listed or downloaded half-done
+    staging = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{dest.name}-", dir=dest.parent))
     try:
         doc = _fill(model, flavor, formats, staging, signature, input_example,
                     pip_requirements, metadata, run_id, artifact_path)

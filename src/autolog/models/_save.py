@@ -183,14 +183,20 @@ def log_model(
         raise InvalidInputError(
             f"run {run_id} already has artifacts under {name!r}; log the model under another name"
         )
-    with tempfile.TemporaryDirectory(prefix="autolog-model-") as tmp:
-        local = Path(tmp) / "model"
-        doc, sizes = _write(
-            model, local, signature=signature, input_example=input_example, formats=formats,
-            flavor=flavor, pip_requirements=pip_requirements, metadata=metadata,
-            run_id=run_id, artifact_path=name,
-        )
-        artifacts.log_artifacts(str(local), name)
+    options: dict[str, Any] = dict(
+        signature=signature, input_example=input_example, formats=formats, flavor=flavor,
+        pip_requirements=pip_requirements, metadata=metadata, run_id=run_id, artifact_path=name,
+    )
+    in_place = getattr(artifacts, "tree_destination", None)
+    if in_place is not None:
+        # a local artifact root: the directory is staged beside its place and renamed in,
+        # instead of written to a temp dir and copied file by file
+        doc, sizes = _write(model, Path(in_place(name)), **options)
+    else:
+        with tempfile.TemporaryDirectory(prefix="autolog-model-") as tmp:
+            local = Path(tmp) / "model"
+            doc, sizes = _write(model, local, **options)
+            artifacts.log_artifacts(str(local), name)
     _record_history(autolog, run_id, name, doc, sum(sizes.values()), fresh)
     info = _info(doc, sizes, f"runs:/{run_id}/{name}", signature)
     if registered_model_name is not None:
@@ -201,6 +207,16 @@ def log_model(
         version = register_model(info.model_uri, registered_model_name)
         info = replace(info, registered_model_version=version.version)
     return info
+
+
+def note_new_run(tracking_uri: str, run_id: str) -> None:
+    """Say that ``run_id`` was just created by this process: it has no model history yet,
+    so its first ``log_model`` need not read the run back (autologging opens its runs so)."""
+    with _histories_lock:
+        _histories[(tracking_uri, run_id)] = []
+        _histories.move_to_end((tracking_uri, run_id))
+        while len(_histories) > 64:
+            _histories.popitem(last=False)
 
 
 def _record_history(

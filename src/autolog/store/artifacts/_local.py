@@ -62,6 +62,13 @@ class LocalArtifactStore(ArtifactStore):
 
     def _writable(self, rel: str) -> str:
         """Resolve ``rel`` for writing a file, refusing what the write would trip over."""
+        dest = self._under_dirs(rel)
+        if os.path.isdir(dest):
+            raise InvalidInputError(f"cannot write artifact {rel!r}: it is a directory")
+        return dest
+
+    def _under_dirs(self, rel: str) -> str:
+        """Resolve ``rel``, refusing an ancestor that is a file."""
         dest = self._resolve(rel)
         parts = rel.split("/")
         for depth in range(1, len(parts)):
@@ -73,9 +80,17 @@ class LocalArtifactStore(ArtifactStore):
                 )
             if not os.path.exists(ancestor):
                 break
-        if os.path.isdir(dest):
-            raise InvalidInputError(f"cannot write artifact {rel!r}: it is a directory")
         return dest
+
+    def tree_destination(self, path: str) -> str:
+        """The local directory where a whole tree for ``path`` may be written in place.
+
+        For writers that build a directory beside its destination and rename it in (a model
+        directory): no temp copy, no second write of each file. The path is checked as for
+        a file write; nothing is created.
+        """
+        rel = clean_file_path(path)
+        return self._under_dirs(rel)
 
     # -- writing -------------------------------------------------------------------------------
     def log_artifact(self, local_file: str, artifact_path: str | None = None) -> None:
