@@ -55,7 +55,7 @@ def doctor(args: Any) -> int:
                 "distribution": record.distribution, "reason": record.reason,
             }
         )
-    data = {
+    data: dict[str, Any] = {
         "autolog": autolog.__version__,
         "python": sys.version.split()[0],
         "platform": platform.platform(),

@@ -28,7 +28,7 @@ def _columns_of(signature: Any) -> list[str] | None:
     if inputs is None or getattr(inputs, "is_tensor", False):
         return None
     names = [getattr(spec, "name", None) for spec in inputs]
-    return names if all(names) else None
+    return [str(n) for n in names] if all(names) else None
 
 
 def _tensor_dtype(signature: Any) -> Any:

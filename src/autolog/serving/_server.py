@@ -179,9 +179,9 @@ def make_server(
     ``fast_path=False`` sends every request through a DataFrame and the signature check, even
     where plain numeric rows could go to the model as an array (same predictions, slower).
     """
-    import autolog
+    from autolog.models import load_model
 
-    model = autolog.load_model(model_uri)
+    model = load_model(model_uri)
     return ScoringServer(model, host, port, max_body, access_log, fast_path)
 
 
@@ -200,7 +200,7 @@ def serve(
     signal.signal(signal.SIGTERM, stop)
     sys.stderr.write(
         f"autolog: serving {model_uri} ({server.model.flavor}) on "
-        f"http://{server.server_address[0]}:{server.server_port}\n"
+        f"http://{server.server_address[0]!s}:{server.server_port}\n"
     )
     sys.stderr.flush()
     try:
