@@ -18,9 +18,10 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
+    from importlib.abc import Loader
     from importlib.machinery import ModuleSpec
 
 Callback = Callable[[str], None]
@@ -96,7 +97,8 @@ class _Finder:
         finally:
             _local.busy = False
         if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-            spec.loader = _Loader(spec.loader, root)
+            # a duck-typed proxy: subclassing Loader would shadow the real loader's methods
+            spec.loader = cast("Loader", _Loader(spec.loader, root))
         return spec
 
 

@@ -50,7 +50,8 @@ def _wrapper_type() -> type:
     if _wrapper_class is None:
         import wrapt
 
-        class AutologWrapper(wrapt.FunctionWrapper):  # type: ignore[misc]
+        # no type arguments: wrapt 1.x (still supported) cannot subscript its classes at runtime
+        class AutologWrapper(wrapt.FunctionWrapper):  # type: ignore[type-arg]
             """A function wrapped by autolog (``__wrapped__`` is the original)."""
 
         _wrapper_class = AutologWrapper

@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from autolog import _installed
 from autolog.autologging import _config, _hooks, _patch
@@ -24,6 +24,9 @@ from autolog.autologging._recorder import Recorder
 from autolog.autologging._safe import _safe
 from autolog.errors import FlavorUnavailable, InvalidInputError
 from autolog.models._flavor import Flavor
+
+if TYPE_CHECKING:
+    from autolog.models import _flavor
 
 _lock = threading.RLock()
 #: flavor names whose wrappers are live; wrappers' ``enabled`` gates read it
@@ -41,7 +44,10 @@ class _State:
         """The post-import hook: apply what the flavor declares and is not applied yet."""
         name = self.flavor.name
         with _safe(f"the {name} patches"):
-            patches = list(self.flavor.autolog(self.recorder))
+            # the flavor-side protocol is open-ended (``__getattr__``), which mypy matches only
+            # against classes that define ``__getattr__`` themselves
+            recorder = cast("_flavor.Recorder", self.recorder)
+            patches = list(self.flavor.autolog(recorder))
             for patch in patches:
                 with _safe(f"the {name} patch of {getattr(patch.owner, '__name__', patch.owner)}.{patch.attribute}"):
                     _patch.apply(name, patch, self.gate)
