@@ -14,7 +14,7 @@ import threading
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from autolog import _plugins
 from autolog.errors import FlavorUnavailable, InvalidInputError, PluginWarning, UnknownFlavorError
@@ -115,10 +115,11 @@ def _validate(entry: _plugins.Entry, obj: Any) -> Flavor:
     formats = getattr(cls, "formats", None)
     if not isinstance(formats, (tuple, list)) or not formats or not all(isinstance(f, str) for f in formats):
         raise ValueError(f"formats must be a non-empty tuple of strings, got {formats!r}")
-    if not isinstance(getattr(cls, "module", None), str) or not cls.module:
+    module = getattr(cls, "module", None)
+    if not isinstance(module, str) or not module:
         raise ValueError("module (the import name of its library) must be a non-empty string")
     instance = obj() if isinstance(obj, type) else obj
-    return instance  # type: ignore[no-any-return]
+    return cast(Flavor, instance)  # checked above, member by member
 
 
 def _load(name: str) -> Flavor | str:
@@ -231,7 +232,8 @@ def install_hint(flavor: Flavor, entry: _plugins.Entry | None = None) -> str:
     """How to install what ``flavor`` needs, e.g. "pip install 'autolog[sklearn]'"."""
     if entry is None:
         entry = _plugins.flavors.get(flavor.name)
-    if entry is not None and _is_builtin(entry) and getattr(flavor, "extra", ""):
+    extra: str = getattr(flavor, "extra", "")
+    if entry is not None and _is_builtin(entry) and extra:
         return f"install it with: pip install 'autolog[{flavor.extra}]'"
     package = getattr(flavor, "requirement", "") or getattr(flavor, "package", "") or flavor.module
     return f"install it with: pip install '{package}'"

@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autolog.errors import SignatureError
 from autolog.models import _casts
 from autolog.models._infer import _OBJECT_KINDS, _is_scipy_sparse, _is_torch_tensor
 from autolog.models._schema import COLUMN_TYPES, TENSOR_DTYPES, ColSpec, Schema, TensorSpec
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeAlias
+
+    #: one of ``_casts.apply_*``: (value, plan, dst dtype) -> (converted value, problem or None)
+    _Apply: TypeAlias = "Callable[[Any, _casts.Plan, str], tuple[Any, str | None]]"
 
 __all__ = ["ColumnEnforcer", "TensorEnforcer"]
 
@@ -358,6 +365,8 @@ class _TensorRule:
     def apply(self, value: Any, problems: list[str]) -> Any:
         import numpy as np
 
+        apply: _Apply
+        p: _casts.Plan | None
         if _is_torch_tensor(value):
             src = str(value.dtype).removeprefix("torch.")
             apply = _casts.apply_torch
@@ -402,7 +411,7 @@ class _TensorRule:
                 self.fast.add(value.dtype)
         return self._finish(value, p, src, apply, problems)
 
-    def _finish(self, value: Any, p: _casts.Plan, src: str, apply: Any, problems: list[str]) -> Any:
+    def _finish(self, value: Any, p: _casts.Plan, src: str, apply: _Apply, problems: list[str]) -> Any:
         shape = tuple(value.shape)
         if not self.shape_ok(shape):
             hint = "; for one row use x.reshape(1, -1)" if len(shape) + 1 == self.ndim else ""

@@ -8,7 +8,10 @@ import threading
 import warnings
 import weakref
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 from autolog.errors import FlavorUnavailable, ModelError, UnknownFlavorError, UntrustedPickleWarning
 from autolog.models import _directory, _discovery
@@ -49,6 +52,12 @@ class LoadedModel:
     requirements: list[str]
     #: the local model directory
     path: Path
+    #: the serving flavor's predict(native, data)
+    _predict: Callable[[Any, Any], Any]
+    #: checks and converts input against the signature; None when there is nothing to check
+    _enforce: Callable[[Any], Any] | None
+    #: the input example's file, relative to ``path``, or None
+    _example: str | None
 
     def predict(self, data: Any) -> Any:
         """Predict with the native model after checking ``data`` against the signature."""

@@ -102,7 +102,7 @@ def _tensor_dtype(value: Any) -> str:
         import numpy as np
 
         value = np.dtype(value).name
-    name = {"bool_": "bool", "str_": "str", "bytes_": "bytes", "object": "str"}.get(value, value)
+    name: str = {"bool_": "bool", "str_": "str", "bytes_": "bytes", "object": "str"}.get(value, value)
     if name.startswith("<U") or name.startswith("str"):
         name = "str"
     if name not in TENSOR_DTYPES:
