@@ -159,13 +159,15 @@ class FlavorConformance:
         from autolog.models._directory import _takes_example
 
         expected = flavor.predict(model, model_input)
+        # plain ``type``: mypy wrongly finds ``type[Flavor]`` unhashable for the lru_cache
+        flavor_type: type = type(flavor)
         for fmt in flavor.formats:
             if fmt in self.skip_formats:
                 continue
             path = tmp_path / fmt
             path.mkdir()
             # flavors that trace the model (ONNX) get a batch to trace with
-            extra = {"example": model_input} if _takes_example(type(flavor)) else {}
+            extra = {"example": model_input} if _takes_example(flavor_type) else {}
             meta = flavor.save(model, path, fmt, **extra)
             assert isinstance(meta, dict), f"save(..., {fmt!r}) must return a dict, got {meta!r}"
             yaml.safe_dump(meta)  # must be plain data: it goes into model.yaml

@@ -424,8 +424,9 @@ class StoreConformance:
         assert math.isnan(history[1].value)
         assert store.get_run(rid).data.metrics["n"] == 2.0
         # a bad point refuses the whole call: nothing of it lands
+        bad: list[Any] = [("k", 1.0, 1, 0), ("k", "high", 2, 1)]  # wrongly typed on purpose
         with pytest.raises(TypeError):
-            store.log_metric_points(rid, [("k", 1.0, 1, 0), ("k", "high", 2, 1)])
+            store.log_metric_points(rid, bad)
         assert store.get_metric_history(rid, "k") == []
         store.update_run_info(rid, RunStatus.FINISHED, end_time=2000)
         with pytest.raises(RunStateError, match=rid):
