@@ -72,7 +72,10 @@ class PythonFlavor(Flavor):
             return False
         return callable(getattr(model, "predict", None)) or callable(model)
 
-    def save(self, model: Any, path: Path, format: str) -> dict[str, Any]:
+    def save(
+        self, model: Any, path: Path, format: str, *, example: Any = None
+    ) -> dict[str, Any]:
+        # ``example`` is unused: pickling needs no input batch
         import cloudpickle
 
         if format != "pickle":

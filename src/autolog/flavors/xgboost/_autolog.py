@@ -52,6 +52,7 @@ def declare_patches(recorder: Recorder) -> Sequence[Patch]:
 
 def _model_classes(base: type) -> list[type]:
     found, stack = [base], [base]
+    sub: type
     while stack:
         for sub in stack.pop().__subclasses__():
             if sub not in found and sub.__module__.split(".")[0] == "xgboost":
