@@ -6,9 +6,15 @@ the rest loads on first use so that ``import autolog`` stays light.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autolog.models._flavor import Flavor, Patch, Recorder
+
+if TYPE_CHECKING:  # the lazy names below, for type checkers
+    from autolog.models._discovery import FlavorRecord
+    from autolog.models._discovery import flavor_records as flavors
+    from autolog.models._load import LoadedModel, load_model
+    from autolog.models._save import ModelInfo, log_model, save_model
 
 __all__ = [
     "Flavor",
