@@ -312,7 +312,78 @@ def test_unusable_store_costs_one_warning_never_the_training(
     assert len(ours) == 1, [str(w.message) for w in ours]
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root writes to read-only directories")
+#: run as root: import and warm up everything with a writable store, then become ``nobody``
+#: (the interpreter under /root could not be started as nobody) and train against a store
+#: that root created and nobody may only read
+_AS_NOBODY = """
+import json, os, pwd, sys, warnings
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+import autolog
+from autolog.errors import AutologWarning
+from autolog.tracking._fluent import _reset_state
+
+warm, store = sys.argv[1], sys.argv[2]
+rng = np.random.default_rng(0)
+X = rng.normal(size=(200, 5))
+y = (X[:, 0] + 0.5 * X[:, 1] + rng.normal(scale=0.5, size=200) > 0).astype(int)
+expected = LogisticRegression().fit(X, y).coef_
+autolog.set_tracking_uri(store)
+autolog.search_runs()  # root creates the store
+autolog.set_tracking_uri(warm)
+autolog.enable(flavors=["sklearn"])
+LogisticRegression().fit(X, y)  # every module the logging path needs is imported now
+autolog.flush()
+_reset_state()
+nobody = pwd.getpwnam("nobody")
+os.setgroups([])
+os.setgid(nobody.pw_gid)
+os.setuid(nobody.pw_uid)
+autolog.set_tracking_uri(store)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    model = LogisticRegression().fit(X, y)
+ours = [str(w.message) for w in caught if issubclass(w.category, AutologWarning)]
+others = [f"{w.category.__name__}: {w.message}" for w in caught if not issubclass(w.category, AutologWarning)]
+print(json.dumps({"uid": os.getuid(), "ours": ours, "others": others,
+                  "same": bool(np.array_equal(model.coef_, expected))}))
+"""
+
+
+def test_read_only_store_costs_one_warning_never_the_training_as_root(tmp_path: Path) -> None:
+    """Root writes anywhere, so the read-only store is one that root made and the training
+    process, turned into ``nobody``, may not write."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("needs root to switch to the unprivileged user (the chmod variant runs instead)")
+    import pwd
+    import shutil
+    import tempfile
+
+    try:
+        pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.fail("root without a 'nobody' user: this test needs one to drop privileges to")
+    # tmp_path's parents are private to root: nobody must be able to reach the store to read it
+    top = tempfile.mkdtemp(prefix="autolog-readonly-")
+    try:
+        os.chmod(top, 0o755)
+        warm, store = tmp_path / "warm", Path(top) / "runs"
+        out = subprocess.run(
+            [sys.executable, "-c", _AS_NOBODY, str(warm), str(store)],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert out.returncode == 0, out.stderr
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        shutil.rmtree(top)
+    assert result["uid"] != 0
+    assert result["same"] is True
+    assert len(result["ours"]) == 1, result
+    assert "Permission" in result["ours"][0] or "readonly" in result["ours"][0].replace("-", ""), result
+    assert not any("ImportError" in w or "ModuleNotFound" in w for w in result["others"]), result
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root writes to read-only directories; the _as_root variant covers it")
 def test_read_only_store_costs_one_warning_never_the_training(
     data: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
