@@ -25,7 +25,9 @@ demo: setup
 	$(BIN)/python docs/examples/demo.py
 
 test: setup system-deps
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup
-	$(BIN)/python benchmarks/run.py
+	# bytecode caching on: some environments set PYTHONDONTWRITEBYTECODE, which skews every figure
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python benchmarks/run.py

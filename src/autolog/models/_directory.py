@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from autolog.errors import FormatConversionWarning, IntegrityError, InvalidInputError, ModelError
 from autolog.models import _discovery
@@ -72,7 +72,7 @@ def _relative_files(root: Path) -> list[str]:
 def _takes_example(cls: type) -> bool:
     """Does ``cls.save`` accept ``example=`` (flavors written before it was added do not)?"""
     try:
-        params = inspect.signature(cls.save).parameters
+        params = inspect.signature(cast("type[Flavor]", cls).save).parameters
     except (TypeError, ValueError):
         return False
     return "example" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
@@ -85,7 +85,8 @@ def _save_formats(
     under ``root``. The first format must succeed; a later one that fails is a warning."""
     entries: dict[str, dict[str, Any]] = {}
     failed: list[str] = []
-    extra = {"example": example} if example is not None and _takes_example(type(flavor)) else {}
+    flavor_type: type = type(flavor)  # a plain `type`: mypy rejects classes as lru_cache keys
+    extra = {"example": example} if example is not None and _takes_example(flavor_type) else {}
     for i, fmt in enumerate(formats):
         stage = Path(tempfile.mkdtemp(prefix=f".{fmt}-", dir=root))
         try:

@@ -103,7 +103,9 @@ def declare_patches(recorder: Recorder) -> Sequence[Patch]:
 
 
 def _estimator_classes(base: type) -> list[type]:
-    found, stack, seen = [], [base], {base}
+    found: list[type] = []
+    stack, seen = [base], {base}
+    sub: type
     while stack:
         for sub in stack.pop().__subclasses__():
             if sub in seen:
@@ -148,7 +150,8 @@ def _xy(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
 
 # -- wrappers ---------------------------------------------------------------------------------
 def _wrap_fit(recorder: Recorder, wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    if instance is None or not recorder.should_record() or not _is_estimator(type(instance)):
+    cls: type = type(instance)  # a plain `type`: mypy rejects classes as lru_cache keys
+    if instance is None or not recorder.should_record() or not _is_estimator(cls):
         return wrapped(*args, **kwargs)
     X, y = _xy(args, kwargs)
     cls = type(instance)
