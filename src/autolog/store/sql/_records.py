@@ -11,7 +11,7 @@ from itertools import chain
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import bindparam, select, tuple_
 
 from autolog.errors import NotFoundError, ParamChangedError, RunStateError
 from autolog.store.sql import _schema as t
@@ -77,8 +77,24 @@ def run_info(row: Row[Any]) -> RunInfo:
     )
 
 
+# The per-run statements are built once, with bound parameters: SQLAlchemy then reuses their
+# cache keys and compiled forms instead of rebuilding both on every call of a short run.
+_RUN_BY_ID = select(t.runs).where(t.runs.c.run_id == bindparam("b_run_id"))
+_RUN_STATE = (
+    select(t.runs.c.status, t.runs.c.lifecycle_stage)
+    .where(t.runs.c.run_id == bindparam("b_run_id"))
+    .with_for_update(read=True)
+)
+_PARAMS_STORED = select(t.params.c.key, t.params.c.value).where(
+    t.params.c.run_id == bindparam("b_run_id"), t.params.c.key.in_(bindparam("b_keys", expanding=True))
+)
+_EXPERIMENT_BY_ID = select(t.experiments).where(
+    t.experiments.c.experiment_id == bindparam("b_experiment_id")
+)
+
+
 def run_row(conn: Connection, run_id: str) -> Row[Any]:
-    row = conn.execute(select(t.runs).where(t.runs.c.run_id == run_id)).first()
+    row = conn.execute(_RUN_BY_ID, {"b_run_id": run_id}).first()
     if row is None:
         raise NotFoundError(f"no run with id {run_id!r}")
     return row
@@ -109,10 +125,7 @@ def load_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
 
 def writable_run(conn: Connection, run_id: str) -> None:
     """Raise unless the run exists, is active and still running; hold it until commit."""
-    r = t.runs.c
-    row = conn.execute(
-        select(r.status, r.lifecycle_stage).where(r.run_id == run_id).with_for_update(read=True)
-    ).first()
+    row = conn.execute(_RUN_STATE, {"b_run_id": run_id}).first()
     if row is None:
         raise NotFoundError(f"no run with id {run_id!r}")
     if row.lifecycle_stage == LifecycleStage.DELETED.value:
@@ -154,11 +167,7 @@ def _insert_params(conn: Connection, run_id: str, params: dict[str, str]) -> Non
     )
     keys = list(params)
     for part in chunks(keys):
-        for key, stored in conn.execute(
-            select(t.params.c.key, t.params.c.value).where(
-                t.params.c.run_id == run_id, t.params.c.key.in_(part)
-            )
-        ):
+        for key, stored in conn.execute(_PARAMS_STORED, {"b_run_id": run_id, "b_keys": list(part)}):
             if stored != params[key]:
                 raise ParamChangedError(run_id, key, stored, params[key])
 
@@ -319,9 +328,7 @@ def experiment_row(conn: Connection, experiment_id: str) -> Row[Any]:
     number = experiment_number(experiment_id)
     row = None
     if number is not None:
-        row = conn.execute(
-            select(t.experiments).where(t.experiments.c.experiment_id == number)
-        ).first()
+        row = conn.execute(_EXPERIMENT_BY_ID, {"b_experiment_id": number}).first()
     if row is None:
         raise NotFoundError(f"no experiment with id {experiment_id!r}")
     return row

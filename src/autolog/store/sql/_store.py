@@ -14,7 +14,7 @@ from dataclasses import replace
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from autolog.errors import InvalidInputError, NotFoundError, RunStateError
@@ -23,7 +23,6 @@ from autolog.store.sql import _killed, _migrate, _translate
 from autolog.store.sql import _records as rec
 from autolog.store.sql import _schema as t
 from autolog.store.sql._engine import Database, join_location, resolve
-from autolog.store.sql._registry import SqlRegistry
 from autolog.store.sql._registry import SqlRegistry
 from autolog.tracking import _validation as check
 from autolog.tracking._entities import (
@@ -54,6 +53,13 @@ if TYPE_CHECKING:
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 _ACTIVE = LifecycleStage.ACTIVE.value
 _DELETED = LifecycleStage.DELETED.value
+_INSERT_RUN = t.runs.insert()
+#: SET takes the columns named in the parameters; the row comes back through RETURNING
+_UPDATE_LIVE_RUN = (
+    update(t.runs)
+    .where(t.runs.c.run_id == bindparam("b_run_id"), t.runs.c.lifecycle_stage != _DELETED)
+    .returning(*t.runs.c)
+)
 
 
 def _now_ms() -> int:
@@ -277,9 +283,6 @@ class SqlStore(SqlRegistry, Store):
                     f"experiment {experiment_id} ({experiment.name!r}) is deleted; restore it "
                     "or create runs in another experiment"
                 )
-            taken = conn.execute(select(t.runs.c.run_id).where(t.runs.c.run_id == new_id)).first()
-            if taken is not None:
-                raise InvalidInputError(f"a run with id {new_id} already exists")
             values: dict[str, Any] = {
                 "run_id": new_id,
                 "experiment_id": experiment.experiment_id,
@@ -292,7 +295,11 @@ class SqlStore(SqlRegistry, Store):
                 "artifact_uri": join_location(experiment.artifact_location, new_id, "artifacts"),
                 "parent_run_id": parent_run_id,
             }
-            conn.execute(t.runs.insert(), values)
+            # the primary key refuses a taken id: no separate look-up on the common path
+            try:
+                conn.execute(_INSERT_RUN, values)
+            except IntegrityError:
+                raise InvalidInputError(f"a run with id {new_id} already exists") from None
             if clean:
                 conn.execute(
                     t.tags.insert(),
@@ -330,12 +337,15 @@ class SqlStore(SqlRegistry, Store):
             changes["run_name"] = run_name
 
         def work(conn: Connection) -> RunInfo:
-            row = rec.run_row(conn, run_id)
+            if changes:
+                # one statement: the UPDATE skips a deleted run and hands back the new row
+                row = conn.execute(_UPDATE_LIVE_RUN, {**changes, "b_run_id": run_id}).first()
+                if row is not None:
+                    return rec.run_info(row)
+            row = rec.run_row(conn, run_id)  # unknown run: NotFoundError
             if row.lifecycle_stage == _DELETED:
                 raise RunStateError(run_id, f"run {run_id} is deleted; restore it first")
-            if changes:
-                conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(**changes))
-            return rec.run_info(rec.run_row(conn, run_id))
+            return rec.run_info(row)
 
         return self.db.write(work)
 
