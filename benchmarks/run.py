@@ -41,7 +41,11 @@ BENCHES = {
     "tracking": HERE / "bench_tracking.py",
     "models": HERE / "bench_models.py",
     "autologging": HERE / "bench_autologging.py",
+    "serve": HERE / "bench_serve.py",
+    "cli": HERE / "bench_cli.py",
 }
+#: the benchmarks whose scripts also run MLflow's equivalent (their second argument "mlflow")
+WITH_REFERENCE = {"tracking", "models", "autologging", "serve"}
 
 
 def main() -> None:
@@ -63,7 +67,11 @@ def main() -> None:
             if name not in wanted or not script.exists():
                 continue
             ours = run_json(sys.executable, script, f"{tmp}/{name}-autolog", "autolog")
-            theirs = run_json(reference, script, f"{tmp}/{name}-mlflow", "mlflow") if reference else {}
+            theirs = (
+                run_json(reference, script, f"{tmp}/{name}-mlflow", "mlflow")
+                if reference and name in WITH_REFERENCE
+                else {}
+            )
             for key, value in ours.items():
                 if key == "impl":
                     continue
