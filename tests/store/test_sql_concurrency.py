@@ -113,3 +113,40 @@ def test_param_race_between_processes_has_one_winner(uri: str, store: SqlStore) 
     winner = next(i for i, (out, _) in enumerate(outputs) if out.startswith("won"))
     assert stored == f"value-{winner}"
     assert all(out.split()[1] == stored for out, _ in outputs if out.startswith("refused"))
+
+
+_FORKED = """
+import os, sys
+from autolog.store.sql import SqlStore
+from autolog.tracking._entities import Metric, RunStatus
+store = SqlStore.from_uri(sys.argv[1])
+experiment = store.create_experiment("forked")
+before = store.create_run(experiment, "parent", 1).info.run_id
+store.finish_run(before, RunStatus.FINISHED, 2, metrics=[Metric("m", 1.0, 1, 0)])
+pid = os.fork()
+if pid == 0:
+    # the child writes through the same store object: it must open its own connection
+    try:
+        child = store.create_run(experiment, "child", 3).info.run_id
+        store.finish_run(child, RunStatus.FINISHED, 4, metrics=[Metric("m", 2.0, 1, 0)])
+        os._exit(0)
+    except BaseException as exc:
+        print("child failed:", type(exc).__name__, exc, flush=True)
+        os._exit(1)
+_, status = os.waitpid(pid, 0)
+after = store.create_run(experiment, "parent", 5).info.run_id
+store.finish_run(after, RunStatus.FINISHED, 6, metrics=[Metric("m", 3.0, 1, 0)])
+runs = SqlStore.from_uri(sys.argv[1]).search_runs([experiment], None)
+print(os.waitstatus_to_exitcode(status), sorted(r.data.metrics["m"] for r in runs))
+"""
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork here")
+def test_a_forked_process_writes_through_its_own_connection(tmp_path: Path) -> None:
+    """SQLite writes share one held connection per process: after fork, parent and child
+    each keep writing, and nothing is lost or corrupted."""
+    out = subprocess.run(
+        [sys.executable, "-c", _FORKED, str(tmp_path / "store")],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout
+    assert out.strip().splitlines()[-1] == "0 [1.0, 2.0, 3.0]", out

@@ -111,6 +111,23 @@ def test_end_run_ends_the_run_then_reports_a_failed_write(backend: str) -> None:
     assert ended.data.metrics == {"ok": 1.0}
 
 
+def test_end_run_writes_its_last_batch_and_everything_else_queued(backend: str) -> None:
+    with autolog.start_run() as parent:
+        autolog.log_metric("outer", 1.0)
+        with autolog.start_run(nested=True) as child:
+            autolog.log_param("p", "x")
+            autolog.log_metric("inner", 2.0, step=3)
+            autolog.set_tag("t", "y")
+            autolog.Client().log_metric(parent.info.run_id, "outer_again", 0.5)  # another run's
+        store = autolog.Client().store  # reads straight from the store: no drain on the way
+        ended = store.get_run(child.info.run_id)
+        assert ended.info.status == RunStatus.FINISHED and ended.info.end_time is not None
+        assert ended.data.params == {"p": "x"} and ended.data.tags["t"] == "y"
+        assert ended.data.metrics == {"inner": 2.0}
+        assert store.get_run(parent.info.run_id).data.metrics == {"outer": 1.0, "outer_again": 0.5}
+    assert store.get_run(parent.info.run_id).info.status == RunStatus.FINISHED
+
+
 def test_context_manager_keeps_the_users_exception(
     backend: str, caplog: pytest.LogCaptureFixture
 ) -> None:

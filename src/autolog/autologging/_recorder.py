@@ -77,6 +77,7 @@ class TrainingCall:
         self._owned = False
         self._token: contextvars.Token[TrainingCall | None] | None = None
         self._client_obj: Any = None
+        self._experiment: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> TrainingCall:
@@ -102,11 +103,13 @@ class TrainingCall:
         active = autolog.active_run()
         if active is not None and _claim(active.info.run_id):
             self.run_id = active.info.run_id
+            self._experiment = active.info.experiment_id
             self.set_tags(tags)
             return
         # no active run: a top-level run of ours; an active run already used: a child of it
         run = autolog.start_run(run_name=self.run_name, nested=active is not None, tags=tags)
         self.run_id = run.info.run_id
+        self._experiment = run.info.experiment_id
         self._owned = True
         _note_new_run(self.run_id)
 
@@ -224,23 +227,45 @@ class TrainingCall:
             flavor=self.recorder.flavor,
         )
 
-    @contextmanager
-    def child(self, run_name: str, tags: Mapping[str, Any] | None = None) -> Iterator[TrainingCall]:
-        """A child run of this call's run (search candidates), ended when the block ends."""
-        import autolog
+    def child(self, run_name: str, tags: Mapping[str, Any] | None = None) -> ChildRun:
+        """A child run of this call's run (a search candidate), collected in memory until
+        ``record_children`` writes it."""
+        from autolog.tracking._client import now_ms
 
-        child = TrainingCall(self.recorder, None, run_name, tags or {})
-        if self.run_id is None:
-            yield child
+        config = self.recorder.config
+        child = ChildRun(run_name, now_ms())
+        child.set_tags({_tags.AUTOLOG_FLAVOR: self.recorder.flavor, **config.extra_tags, **(tags or {})})
+        return child
+
+    def record_children(self, children: list[ChildRun]) -> None:
+        """Write ``children`` as finished runs nested in this call's run, all at once."""
+        if self.run_id is None or not children:
             return
-        all_tags = {_tags.AUTOLOG_FLAVOR: self.recorder.flavor, **self.recorder.config.extra_tags, **(tags or {})}
-        autolog.start_run(run_name=run_name, nested=True, tags=all_tags)
-        child.run_id = autolog.active_run().info.run_id  # type: ignore[union-attr]
-        _note_new_run(child.run_id)
-        try:
-            yield child
-        finally:
-            autolog.end_run()
+        if self._experiment is None:
+            self._experiment = self._client().get_run(self.run_id).info.experiment_id
+        for run in self._client()._record_runs(self._experiment, children, parent_run_id=self.run_id):
+            _note_new_run(run.info.run_id)
+
+
+class ChildRun:
+    """A child run's name, start, params, metrics and tags before it is written."""
+
+    def __init__(self, run_name: str, start_time: int) -> None:
+        self.run_name = run_name
+        self.start_time = start_time
+        self.params: dict[str, str] = {}
+        self.metrics: dict[str, float] = {}
+        self.tags: dict[str, str] = {}
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        for key, value in params.items():
+            self.params.setdefault(key, truncate_param(value))
+
+    def log_metrics(self, metrics: Mapping[str, float]) -> None:
+        self.metrics.update((key, float(value)) for key, value in metrics.items())
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        self.tags.update((key, str(value)) for key, value in tags.items())
 
 
 class Recorder:

@@ -88,14 +88,16 @@ def _save_formats(
     flavor_type: type = type(flavor)  # a plain `type`: mypy rejects classes as lru_cache keys
     extra = {"example": example} if example is not None and _takes_example(flavor_type) else {}
     for i, fmt in enumerate(formats):
-        stage = Path(tempfile.mkdtemp(prefix=f".{fmt}-", dir=root))
+        # the first format writes straight into the (new, empty) model directory; a failure
+        # there fails the whole save, which removes that directory
+        stage = root if i == 0 else Path(tempfile.mkdtemp(prefix=f".{fmt}-", dir=root))
         try:
             meta = dict(flavor.save(model, stage, fmt, **extra) or {})
             target = str(meta.pop("flavor", flavor.name))
             files = _relative_files(stage)
             if not files:
                 raise ModelError(f"flavor {flavor.name!r} wrote no file for format {fmt!r}")
-            clash = sorted(set(files) & (_RESERVED | set(_relative_files(root))))
+            clash = sorted(set(files) & (_RESERVED | (set(_relative_files(root)) if stage is not root else set())))
             if clash:
                 raise ModelError(
                     f"format {fmt!r} of flavor {flavor.name!r} wants to write {', '.join(clash)}, "
@@ -107,7 +109,8 @@ def _save_formats(
                     f"{target!r}; a model carries one format per flavor. Save them as two models."
                 )
         except Exception as exc:
-            shutil.rmtree(stage, ignore_errors=True)
+            if stage is not root:
+                shutil.rmtree(stage, ignore_errors=True)
             if i == 0:
                 if isinstance(exc, (ModelError, InvalidInputError)):
                     raise
@@ -117,11 +120,12 @@ def _save_formats(
                 ) from exc
             failed.append(f"format {fmt!r} was not written ({type(exc).__name__}: {exc})")
             continue
-        for rel in files:
-            dest = root / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(stage / rel, dest)
-        shutil.rmtree(stage, ignore_errors=True)
+        if stage is not root:
+            for rel in files:
+                dest = root / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(stage / rel, dest)
+            shutil.rmtree(stage, ignore_errors=True)
         entries[target] = {"format": fmt, "files": files, **meta}
     written = ", ".join(repr(e["format"]) for e in entries.values())
     for problem in failed:

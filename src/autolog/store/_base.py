@@ -12,6 +12,7 @@ anything is written.
 from __future__ import annotations
 
 import abc
+from dataclasses import dataclass
 from collections.abc import Sequence
 from typing import IO, Any
 
@@ -28,6 +29,21 @@ from autolog.tracking._entities import (
     ViewType,
 )
 from autolog.tracking._search import Node, OrderKey
+
+
+@dataclass(frozen=True)
+class FinishedRun:
+    """A run written whole by ``Store.record_runs``."""
+
+    user_id: str
+    start_time: int
+    end_time: int
+    status: RunStatus
+    tags: Sequence[RunTag] = ()
+    params: Sequence[Param] = ()
+    metrics: Sequence[Metric] = ()
+    run_name: str | None = None
+    parent_run_id: str | None = None
 
 
 class Store(abc.ABC):
@@ -136,6 +152,46 @@ class Store(abc.ABC):
         ``Metric`` per point; a backend may override it with a leaner path.
         """
         self.log_batch(run_id, [Metric(key, value, ts, step) for key, value, ts, step in points])
+
+    def finish_run(
+        self,
+        run_id: str,
+        status: RunStatus,
+        end_time: int,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> RunInfo:
+        """Write a run's last batch and end it with ``status`` at ``end_time``.
+
+        The rules of ``log_batch`` then ``update_run_info``; a refused batch ends nothing.
+        Ending a run is the moment its queued data is written, so every run pays for this
+        call: a backend that can do both in one transaction should override it.
+        """
+        if metrics or params or tags:
+            self.log_batch(run_id, metrics, params, tags)
+        return self.update_run_info(run_id, status=status, end_time=end_time)
+
+    def record_runs(self, experiment_id: str, runs: Sequence[FinishedRun]) -> list[Run]:
+        """Write runs that are already over (search candidates, imported runs), each whole.
+
+        ``create_run`` then ``finish_run`` per run; a backend that can write them all in one
+        transaction, so that no half-written run is ever seen, should override it.
+        """
+        written = []
+        for record in runs:
+            run = self.create_run(
+                experiment_id,
+                record.user_id,
+                record.start_time,
+                tags=record.tags,
+                run_name=record.run_name,
+                parent_run_id=record.parent_run_id,
+            )
+            run_id = run.info.run_id
+            self.finish_run(run_id, record.status, record.end_time, record.metrics, record.params)
+            written.append(self.get_run(run_id))
+        return written
 
     @abc.abstractmethod
     def delete_tag(self, run_id: str, key: str) -> None: ...

@@ -402,6 +402,76 @@ class StoreConformance:
         store.log_batch(rid, params=[Param("p", "v")])
         assert store.get_run(rid).data.params == {"p": "v"}
 
+    def test_finish_run_writes_the_last_batch_and_ends(self, store: Store, experiment_id: str) -> None:
+        rid = self.new_run(store, experiment_id).info.run_id
+        store.log_batch(rid, params=[Param("p", "1")])
+        info = store.finish_run(
+            rid, RunStatus.FINISHED, 2000,
+            metrics=[Metric("m", 0.5, 1500, 3)], params=[Param("q", "2")], tags=[RunTag("t", "v")],
+        )
+        assert (info.status, info.end_time) == (RunStatus.FINISHED, 2000)
+        run = store.get_run(rid)
+        assert run.info.status is RunStatus.FINISHED and run.info.end_time == 2000
+        assert run.data.params == {"p": "1", "q": "2"}
+        assert run.data.metrics == {"m": 0.5} and run.data.tags["t"] == "v"
+        assert [(m.step, m.value) for m in store.get_metric_history(rid, "m")] == [(3, 0.5)]
+        # with nothing to write it only ends (a finished run may be given another status)
+        assert store.finish_run(rid, RunStatus.KILLED, 3000).status is RunStatus.KILLED
+
+    def test_finish_run_with_a_refused_batch_ends_nothing(self, store: Store, experiment_id: str) -> None:
+        rid = self.new_run(store, experiment_id).info.run_id
+        store.log_batch(rid, params=[Param("p", "1")])
+        with pytest.raises(ParamChangedError):
+            store.finish_run(rid, RunStatus.FINISHED, 2000, metrics=[Metric("m", 1.0, 1, 0)], params=[Param("p", "2")])
+        run = store.get_run(rid)
+        assert run.info.status is RunStatus.RUNNING and run.info.end_time is None
+        assert run.data.metrics == {} and run.data.params == {"p": "1"}
+        store.update_run_info(rid, RunStatus.FINISHED, end_time=2000)
+        with pytest.raises(RunStateError, match=rid):
+            store.finish_run(rid, RunStatus.FINISHED, 3000, tags=[RunTag("t", "v")])
+        assert store.get_run(rid).info.end_time == 2000
+        with pytest.raises(NotFoundError):
+            store.finish_run("0" * 32, RunStatus.FINISHED, 3000, params=[Param("p", "1")])
+
+    def test_record_runs_writes_finished_runs_whole(self, store: Store, experiment_id: str) -> None:
+        from autolog.store._base import FinishedRun
+
+        parent = self.new_run(store, experiment_id).info.run_id
+        records = [
+            FinishedRun(
+                user_id="tester", start_time=1000 + i, end_time=2000 + i, status=RunStatus.FINISHED,
+                tags=[RunTag("rank", str(i))], params=[Param("C", str(10**i))],
+                metrics=[Metric("score", i / 10, 2000, 0), Metric("nan", math.nan, 2000, 0)],
+                run_name=f"child-{i}", parent_run_id=parent,
+            )
+            for i in range(3)
+        ]
+        written = store.record_runs(experiment_id, records)
+        assert len({run.info.run_id for run in written}) == 3
+        for i, run in enumerate(written):
+            assert _HEX32.match(run.info.run_id)
+            stored = store.get_run(run.info.run_id)
+            for seen in (run, stored):
+                assert seen.info.status is RunStatus.FINISHED
+                assert (seen.info.start_time, seen.info.end_time) == (1000 + i, 2000 + i)
+                assert (seen.info.run_name, seen.info.parent_run_id) == (f"child-{i}", parent)
+                assert seen.info.experiment_id == experiment_id and seen.info.user_id == "tester"
+                assert seen.data.params == {"C": str(10**i)} and seen.data.tags["rank"] == str(i)
+                assert seen.data.metrics["score"] == i / 10 and math.isnan(seen.data.metrics["nan"])
+            assert stored.info.artifact_uri == run.info.artifact_uri
+        found = self.search(store, [experiment_id], "tags.rank = '2' and params.C = '100'")
+        assert [r.info.run_id for r in found] == [written[2].info.run_id]
+        assert store.record_runs(experiment_id, []) == []
+
+    def test_record_runs_refuses_a_deleted_experiment(self, store: Store, experiment_id: str) -> None:
+        from autolog.store._base import FinishedRun
+
+        store.delete_experiment(experiment_id)
+        record = FinishedRun(user_id="tester", start_time=1, end_time=2, status=RunStatus.FINISHED)
+        with pytest.raises(InvalidInputError, match="deleted"):
+            store.record_runs(experiment_id, [record])
+        assert self.search(store, [experiment_id], run_view_type=_ALL) == []
+
     def test_nan_and_inf_round_trip(self, store: Store, experiment_id: str) -> None:
         rid = self.new_run(store, experiment_id).info.run_id
         values = {"nan": math.nan, "pos": math.inf, "neg": -math.inf, "tiny": 5e-324}

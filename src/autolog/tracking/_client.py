@@ -73,6 +73,24 @@ def check_run_id(run_id: Any) -> str:
     return run_id
 
 
+
+def _run_tags(
+    tags: dict[str, Any] | None, run_name: str | None, parent_run_id: str | None
+) -> tuple[dict[str, str], str]:
+    """A new run's tags (system tags, then the caller's, then name and parent) and its name."""
+    all_tags = _context.system_tags()
+    for key, value in (tags or {}).items():
+        all_tags[_validation.check_key(key, "tag key")] = _validation.tag_value(key, value)
+    if run_name is None:
+        run_name = all_tags.get(_tags.RUN_NAME) or _context.run_name()
+    elif not isinstance(run_name, str):
+        raise InvalidInputError(f"run_name must be a string, got {type(run_name).__name__}")
+    all_tags[_tags.RUN_NAME] = run_name
+    if parent_run_id is not None:
+        all_tags[_tags.PARENT_RUN_ID] = parent_run_id
+    return all_tags, run_name
+
+
 class Client(RegistryClient):
     """The tracking API with explicit ids, bound to one tracking URI.
 
@@ -181,16 +199,7 @@ class Client(RegistryClient):
         run_name: str | None,
         parent_run_id: str | None,
     ) -> Run:
-        all_tags = _context.system_tags()
-        for key, value in (tags or {}).items():
-            all_tags[_validation.check_key(key, "tag key")] = _validation.tag_value(key, value)
-        if run_name is None:
-            run_name = all_tags.get(_tags.RUN_NAME) or _context.run_name()
-        elif not isinstance(run_name, str):
-            raise InvalidInputError(f"run_name must be a string, got {type(run_name).__name__}")
-        all_tags[_tags.RUN_NAME] = run_name
-        if parent_run_id is not None:
-            all_tags[_tags.PARENT_RUN_ID] = parent_run_id
+        all_tags, run_name = _run_tags(tags, run_name, parent_run_id)
         run = self.store.create_run(
             experiment_id=experiment_id,
             user_id=all_tags[_tags.USER],
@@ -201,6 +210,34 @@ class Client(RegistryClient):
         )
         self._remember(run)
         return run
+
+    def _record_runs(self, experiment_id: str, runs: Sequence[Any], parent_run_id: str | None = None) -> list[Run]:
+        """Write runs that are already over, whole and at once (one transaction where the
+        store can), ended now. Each of ``runs`` has ``run_name``, ``start_time`` (ms) and
+        ``params``, ``metrics`` (one value each), ``tags`` dicts; system tags are added."""
+        from autolog.store._base import FinishedRun
+
+        end = now_ms()
+        records = []
+        for run in runs:
+            all_tags, run_name = _run_tags(run.tags, run.run_name, parent_run_id)
+            records.append(
+                FinishedRun(
+                    user_id=all_tags[_tags.USER],
+                    start_time=run.start_time,
+                    end_time=end,
+                    status=RunStatus.FINISHED,
+                    tags=[RunTag(k, v) for k, v in all_tags.items()],
+                    params=[Param(k, str(v)) for k, v in run.params.items()],
+                    metrics=[Metric(k, float(v), end, 0) for k, v in run.metrics.items()],
+                    run_name=run_name,
+                    parent_run_id=parent_run_id,
+                )
+            )
+        written = self.store.record_runs(experiment_id, records)
+        for run in written:
+            self._remember(run)
+        return written
 
     def _remember(self, run: Run) -> None:
         run_id = run.info.run_id
@@ -231,10 +268,16 @@ class Client(RegistryClient):
         """End a run: everything queued for it is written first."""
         status = run_status(status)
         check_run_id(run_id)
-        pending = self._drain_collecting()
-        self.store.update_run_info(
-            run_id, status=status, end_time=end_time if end_time is not None else now_ms()
+        end = end_time if end_time is not None else now_ms()
+        store = self.store
+        writer = _writer_mod.writer()
+        # the run's last queued data and its end go to the store together (one transaction)
+        ended = writer.drain_ending(
+            store, run_id, lambda m, p, t: store.finish_run(run_id, status, end, m, p, t)
         )
+        if not ended:  # nothing was queued for it, or that write failed (kept as a failure)
+            store.update_run_info(run_id, status=status, end_time=end)
+        pending = self._failures()
         if status.is_terminated:
             _live.discard(run_id)
             _ended[run_id] = status.value
@@ -407,10 +450,12 @@ class Client(RegistryClient):
         """Write everything queued by this process; raise BackgroundWriteError if a write failed."""
         _writer_mod.writer().drain()
 
-    def _drain_collecting(self) -> BaseException | None:
+    def _failures(self) -> BaseException | None:
+        """The background writer's failures so far, as an error to raise once the caller has
+        finished its own work."""
         try:
-            self.flush()
-        except Exception as exc:  # raised after the caller finished its own work
+            _writer_mod.writer().raise_failures()
+        except Exception as exc:
             return exc
         return None
 

@@ -134,14 +134,40 @@ class Writer:
         error.failures = failures  # type: ignore[attr-defined]
         raise error from failures[0].error
 
+    def drain_ending(self, store: Any, run_id: str, end: Callable[[list[Metric], list[Param], list[RunTag]], Any]) -> bool:
+        """``drain()``, but ``run_id``'s last queued entries go to ``end(metrics, params, tags)``
+        instead of a batch of their own: a run's last batch and its end become one store call.
+
+        Returns whether ``end`` was called and succeeded (False when nothing was queued for the
+        run, or when the write failed: its data is then kept as a failure like any other).
+        """
+        with self._drain_lock:
+            while len(self.queue) > _BATCH:
+                self._write_locked(_BATCH)
+            popleft = self.queue.popleft
+            entries = [popleft() for _ in range(len(self.queue))]
+            mine = [e for e in entries if e[2] == run_id and e[1] is store]
+            if len(mine) < len(entries):
+                self._write_entries([e for e in entries if not (e[2] == run_id and e[1] is store)])
+            if not mine:
+                return False
+            points, params, tags = _batch(mine)
+            metrics = [Metric(*point) for point in points]
+            return self._persist(
+                lambda: end(metrics, list(params.values()), list(tags.values())), run_id, points, params, tags
+            )
+
     def _write_some(self, limit: int) -> None:
         with self._drain_lock:
             self._write_locked(limit)
 
     def _write_locked(self, limit: int) -> None:
-        """Pop up to ``limit`` entries and write them, grouped per (store, run)."""
+        """Pop up to ``limit`` entries and write them."""
         popleft = self.queue.popleft
-        entries = [popleft() for _ in range(min(limit, len(self.queue)))]
+        self._write_entries([popleft() for _ in range(min(limit, len(self.queue)))])
+
+    def _write_entries(self, entries: list[Entry]) -> None:
+        """Write ``entries``, grouped per (store, run)."""
         groups: dict[tuple[int, str], tuple[Any, list[Entry]]] = {}
         # consecutive entries nearly always belong to the same run: group runs of them in C
         for (store, run_id), same_run in groupby(entries, _store_and_run):
@@ -158,13 +184,7 @@ class Writer:
         if len(points) == len(entries):  # metrics only, the common case: no entity per point
             self._persist(lambda: store.log_metric_points(run_id, points), run_id, points, {}, {})
             return
-        params: dict[str, Param] = {}
-        tags: dict[str, RunTag] = {}  # the last value of a tag set twice wins
-        for kind, _, _, key, value, _, _ in entries:
-            if kind == PARAM:
-                params.setdefault(key, Param(key, value))
-            elif kind == TAG:
-                tags[key] = RunTag(key, value)
+        points, params, tags = _batch(entries)
         metrics = [Metric(*point) for point in points]
         self._persist(
             lambda: store.log_batch(run_id, metrics, list(params.values()), list(tags.values())),
@@ -173,17 +193,18 @@ class Writer:
 
     def _persist(
         self,
-        write: Callable[[], None],
+        write: Callable[[], Any],
         run_id: str,
         points: list[tuple[Any, ...]],
         params: dict[str, Param],
         tags: dict[str, RunTag],
-    ) -> None:
-        """Call ``write`` (retrying transient failures); record a failure with its data."""
+    ) -> bool:
+        """Call ``write`` (retrying transient failures); record a failure with its data.
+        Returns whether the write succeeded."""
         for attempt, pause in enumerate((*_RETRIES, None)):
             try:
                 write()
-                return
+                return True
             except AutologError as exc:  # a refusal (bad state, changed param...): final
                 error: BaseException = exc
                 if not _transient(exc):
@@ -199,6 +220,7 @@ class Writer:
                 run_id, error, [Metric(*p) for p in points], list(params.values()), list(tags.values())
             )
         )
+        return False
 
     # -- the thread ------------------------------------------------------------------------
     def _start(self) -> None:
@@ -230,6 +252,23 @@ class Writer:
             thread.join(timeout=10)
         self._thread = None
         self.drain(raise_errors=False)
+
+
+def _batch(entries: list[Entry]) -> tuple[list[tuple[Any, ...]], dict[str, Param], dict[str, RunTag]]:
+    """One run's entries as (metric points, params, tags): the first value of a param and
+    the last value of a tag win."""
+    points = []
+    params: dict[str, Param] = {}
+    tags: dict[str, RunTag] = {}
+    for entry in entries:
+        kind, key, value = entry[0], entry[3], entry[4]
+        if kind == METRIC:
+            points.append(entry[3:])
+        elif kind == PARAM:
+            params.setdefault(key, Param(key, value))
+        elif kind == TAG:
+            tags[key] = RunTag(key, value)
+    return points, params, tags
 
 
 def _transient(exc: AutologError) -> bool:

@@ -238,7 +238,7 @@ def _after_fit(call: TrainingCall, recorder: Recorder, estimator: Any, X: Any, y
     predictions = None
     if X is not None:
         with safe("sklearn training metrics"):
-            predictions = _log_training_metrics(call, recorder, estimator, X, y, sample_weight, config.log_plots)
+            predictions = _log_training_metrics(call, recorder, estimator, model, X, y, sample_weight, config.log_plots)
     if config.log_datasets and X is not None:
         with safe("sklearn dataset record"):
             _log_dataset(call, X, y)
@@ -287,25 +287,36 @@ def _log_curves(call: TrainingCall, model: Any) -> None:
 
 
 def _log_training_metrics(
-    call: TrainingCall, recorder: Recorder, estimator: Any, X: Any, y: Any, sample_weight: Any, plots: bool
+    call: TrainingCall,
+    recorder: Recorder,
+    estimator: Any,
+    model: Any,
+    X: Any,
+    y: Any,
+    sample_weight: Any,
+    plots: bool,
 ) -> Any:
-    """Metrics from one prediction pass; returns the predictions (reused for the signature)."""
+    """Metrics from one prediction pass; returns the predictions (reused for the signature).
+
+    ``model`` is what predicts: the estimator itself, or a refitted search's best estimator
+    (the search's predict and predict_proba hand over to it; asking it directly skips the
+    search's own checks, which cost as much as the prediction)."""
     import sklearn.base as base
 
     kind = "classifier" if base.is_classifier(estimator) else "regressor" if base.is_regressor(estimator) else None
     if kind is None and _is_clusterer(estimator):
         return _log_clusterer(call, recorder, estimator, X)
-    if kind is None or y is None or not hasattr(estimator, "predict"):
+    if kind is None or y is None or not hasattr(model, "predict"):
         return None
     with recorder.suppressed():
-        y_pred = estimator.predict(X)
+        y_pred = model.predict(X)
     metrics: dict[str, float] = {}
     if kind == "classifier":
         proba = None
-        if hasattr(estimator, "predict_proba"):
+        if hasattr(model, "predict_proba"):
             with recorder.suppressed(), safe("sklearn predict_proba"):
-                proba = estimator.predict_proba(X)
-        found, curves = _metrics.classification(y, y_pred, proba, getattr(estimator, "classes_", None))
+                proba = model.predict_proba(X)
+        found, curves = _metrics.classification(y, y_pred, proba, getattr(model, "classes_", None))
         metrics.update(found)
         default_score = "accuracy_score"
         if plots and curves:
@@ -314,12 +325,14 @@ def _log_training_metrics(
     else:
         metrics.update(_metrics.regression(y, y_pred))
         default_score = "r2_score"
-    score = _own_score(estimator, kind)
-    if score is None and sample_weight is None and default_score in metrics:
+    scorer = estimator
+    if model is not estimator and getattr(estimator, "scoring", "") is None:
+        scorer = model  # a search with no scoring of its own scores with its best estimator's
+    if sample_weight is None and default_score in metrics and _own_score(scorer, kind) is None:
         metrics["score"] = metrics[default_score]  # the mixin's score is exactly this metric
     else:
         with recorder.suppressed(), safe("sklearn training score"):
-            metrics["score"] = float(estimator.score(X, y))
+            metrics["score"] = float(scorer.score(X, y))
     call.log_metrics({f"training_{k}": v for k, v in metrics.items()})
     return y_pred
 

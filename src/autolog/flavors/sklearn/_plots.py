@@ -48,6 +48,8 @@ def curve_svg(
     curves: Sequence[tuple[str, tuple[Any, Any]]], title: str, xlabel: str, ylabel: str, diagonal: bool = False
 ) -> str:
     """Line chart on the unit square; ``curves`` are (label, (xs, ys))."""
+    import numpy as np
+
     plot_w, plot_h = _W - 2 * _PAD, _H - 2 * _PAD
 
     def px(x: float) -> float:
@@ -73,7 +75,10 @@ def curve_svg(
         idx = list(range(0, len(xs), step))
         if idx[-1] != len(xs) - 1:
             idx.append(len(xs) - 1)
-        points = " ".join(f"{px(float(xs[i])):.1f},{py(float(ys[i])):.1f}" for i in idx)
+        # whole arrays at once: a plot is drawn inside the user's fit call
+        x_px = (np.asarray(xs, dtype=float)[idx] * plot_w + _PAD).tolist()
+        y_px = (_H - _PAD - np.asarray(ys, dtype=float)[idx] * plot_h).tolist()
+        points = " ".join(map("{:.1f},{:.1f}".format, x_px, y_px))
         out.append(f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="1.6"/>')
         if len(curves) > 1 or label:
             out.append(f'<rect x="{_W - _PAD - 90}" y="{_PAD + 8 + 14 * n}" width="10" height="3" fill="{color}"/>')

@@ -37,16 +37,19 @@ def log_search(call: TrainingCall, search: Any, max_children: int) -> None:
     metric_keys = [k for k in results if k.startswith(("mean_test_", "std_test_", "mean_train_", "std_train_"))]
     metric_keys += [k for k in ("mean_fit_time", "std_fit_time", "mean_score_time") if k in results]
     estimator_name = type(getattr(search, "estimator", search)).__name__
+    children = []
     for i in order:
         rank = int(ranks[i])
-        with call.child(f"{estimator_name}-rank{rank}", {"rank": rank}) as child:
-            child.log_params(results["params"][i])
-            values = {}
-            for key in metric_keys:
-                value = results[key][i]
-                if value is not None and not _masked(value):
-                    values[key] = float(value)
-            child.log_metrics(values)
+        child = call.child(f"{estimator_name}-rank{rank}", {"rank": rank})
+        child.log_params(results["params"][i])
+        values = {}
+        for key in metric_keys:
+            value = results[key][i]
+            if value is not None and not _masked(value):
+                values[key] = float(value)
+        child.log_metrics(values)
+        children.append(child)
+    call.record_children(children)
 
 
 def _rank_key(search: Any, results: dict[str, Any]) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import urllib.parse
 from typing import IO, Any
 
@@ -50,6 +51,8 @@ class LocalArtifactStore(ArtifactStore):
     def _resolve(self, rel: str, original: str | None = None) -> str:
         """The local path of ``rel``, refused when it resolves outside the root."""
         dest = self._local(rel)
+        if not self._has_link_below_root(rel):
+            return dest  # a clean relative path with no symlink in it stays inside
         real_root = os.path.realpath(self.root)
         real = os.path.realpath(dest)
         if not inside(real, real_root):
@@ -59,6 +62,21 @@ class LocalArtifactStore(ArtifactStore):
                 f"{self.root!r}",
             )
         return dest
+
+    def _has_link_below_root(self, rel: str) -> bool:
+        """Whether the root, or a part of ``rel`` that exists, is a symlink. One ``lstat``
+        per part under the root, where ``realpath`` of the whole path costs one per part
+        from ``/``: every artifact write asks."""
+        path = self.root
+        for part in ["", *rel.split("/")] if rel else [""]:
+            path = os.path.join(path, part) if part else path
+            try:
+                mode = os.lstat(path).st_mode
+            except OSError:
+                return False  # nothing exists from here on: nothing to follow
+            if stat.S_ISLNK(mode):
+                return True
+        return False
 
     def _writable(self, rel: str) -> str:
         """Resolve ``rel`` for writing a file, refusing what the write would trip over."""

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlparse
 
-from autolog.errors import InvalidInputError, StoreError
+from autolog.errors import AutologError, InvalidInputError, StoreError
 from autolog.store._registry import uri_scheme
 
 if TYPE_CHECKING:
@@ -140,7 +140,8 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _on_sqlite_begin(conn: Connection) -> None:
     write = conn.get_execution_options().get("autolog_write", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+    # straight to the driver: a statement through SQLAlchemy costs more than the BEGIN itself
+    conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")  # type: ignore[union-attr]
 
 
 def _is_retryable(exc: BaseException, dialect: str) -> bool:
@@ -197,6 +198,8 @@ class Database:
             self.engine = create_engine(target.url, pool_pre_ping=True, paramstyle="format")
         self.dialect: str = self.engine.dialect.name
         self._write_lock: threading.Lock | None = threading.Lock() if target.is_sqlite else None
+        self._held: Connection | None = None
+        self._held_pid = 0
 
     def read(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` in a read transaction (one consistent snapshot)."""
@@ -211,6 +214,9 @@ class Database:
 
     def write(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` in one write transaction, retried whole if the database is busy."""
+        if self._write_lock is not None:
+            with self._write_lock:
+                return self._guard(lambda: _retry(lambda: self._held_write(work), self.dialect, self.target.display))
 
         def attempt() -> T:
             with self.engine.connect() as conn:
@@ -218,8 +224,34 @@ class Database:
                 with conn.begin():
                     return work(conn)
 
-        with self._write_lock or nullcontext():
-            return self._guard(lambda: _retry(attempt, self.dialect, self.target.display))
+        return self._guard(lambda: _retry(attempt, self.dialect, self.target.display))
+
+    def _held_write(self, work: Callable[[Connection], T]) -> T:
+        """SQLite: writes are one at a time anyway (the write lock), so they share one held
+        connection; a pool checkout, check-in and reset per transaction cost more than the
+        small transactions of a run's life. A connection that failed is dropped, and one
+        inherited through ``fork`` is never used."""
+        conn = self._held
+        if conn is None or self._held_pid != os.getpid():
+            conn = self.engine.connect()
+            conn.execution_options(autolog_write=True)
+            self._held, self._held_pid = conn, os.getpid()
+        try:
+            with conn.begin():
+                return work(conn)
+        except AutologError:
+            raise  # refused by our own checks: the connection is fine
+        except BaseException:
+            self._drop_held()
+            raise
+
+    def _drop_held(self) -> None:
+        conn, self._held = self._held, None
+        if conn is not None and self._held_pid == os.getpid():
+            try:
+                conn.close()
+            except Exception:  # closing a broken connection: nothing more to do
+                pass
 
     def _guard(self, call: Callable[[], T]) -> T:
         from sqlalchemy.exc import DBAPIError
@@ -230,4 +262,7 @@ class Database:
             raise StoreError(f"the tracking database at {self.target.display} failed: {exc.orig}") from exc
 
     def close(self) -> None:
+        if self._write_lock is not None:
+            with self._write_lock:
+                self._drop_held()
         self.engine.dispose()

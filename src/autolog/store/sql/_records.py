@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, select, tuple_
 
 from autolog.errors import NotFoundError, ParamChangedError, RunStateError
+from autolog.store.sql import _driver
 from autolog.store.sql import _schema as t
 from autolog.tracking import _validation as check
 from autolog.tracking._entities import (
@@ -88,13 +89,25 @@ _RUN_STATE = (
 _PARAMS_STORED = select(t.params.c.key, t.params.c.value).where(
     t.params.c.run_id == bindparam("b_run_id"), t.params.c.key.in_(bindparam("b_keys", expanding=True))
 )
+#: up to this many keys, the stored params are read through a statement compiled per length
+_FEW_KEYS = 64
+_KV_COLUMNS = ("run_id", "key", "value")
+
+
+def _params_stored(n: int) -> Any:
+    return select(t.params.c.key, t.params.c.value).where(
+        t.params.c.run_id == bindparam("b_run_id"),
+        t.params.c.key.in_([bindparam(f"b_key{i}") for i in range(n)]),
+    )
+
+
 _EXPERIMENT_BY_ID = select(t.experiments).where(
     t.experiments.c.experiment_id == bindparam("b_experiment_id")
 )
 
 
 def run_row(conn: Connection, run_id: str) -> Row[Any]:
-    row = conn.execute(_RUN_BY_ID, {"b_run_id": run_id}).first()
+    row = _driver.execute(conn, "run_by_id", lambda: _RUN_BY_ID, {"b_run_id": run_id}).first()
     if row is None:
         raise NotFoundError(f"no run with id {run_id!r}")
     return row
@@ -125,7 +138,7 @@ def load_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
 
 def writable_run(conn: Connection, run_id: str) -> None:
     """Raise unless the run exists, is active and still running; hold it until commit."""
-    row = conn.execute(_RUN_STATE, {"b_run_id": run_id}).first()
+    row = _driver.execute(conn, "run_state", lambda: _RUN_STATE, {"b_run_id": run_id}).first()
     if row is None:
         raise NotFoundError(f"no run with id {run_id!r}")
     if row.lifecycle_stage == LifecycleStage.DELETED.value:
@@ -144,30 +157,40 @@ def write_batch(
     metrics: tuple[Sequence[MetricRow], Sequence[MetricRow]],
     params: dict[str, str],
     tags: dict[str, str],
+    checked: bool = False,
 ) -> None:
-    """Params (write-once), tags (last wins) and metric points, in the caller's transaction."""
-    writable_run(conn, run_id)
+    """Params (write-once), tags (last wins) and metric points, in the caller's transaction
+    (``checked``: the caller has already made sure the run takes data, and locked it)."""
+    if not checked:
+        writable_run(conn, run_id)
     if params:
         _insert_params(conn, run_id, params)
     if tags:
-        conn.execute(
-            _statement(conn, "tags"),
-            [{"run_id": run_id, "key": k, "value": v} for k, v in sorted(tags.items())],
+        _driver.execute_rows(
+            conn, "tags_upsert", lambda: _statement(conn, "tags"), _KV_COLUMNS,
+            [(run_id, k, v) for k, v in sorted(tags.items())],
         )
     if metrics[0]:
-        _insert_metrics(conn, *metrics)
+        insert_metrics(conn, *metrics)
 
 
 def _insert_params(conn: Connection, run_id: str, params: dict[str, str]) -> None:
     # insert first, compare after: a concurrent writer's value is then visible (PostgreSQL
     # waits for it at the conflict), so a changed value can never slip through unnoticed
-    conn.execute(
-        _statement(conn, "params"),
-        [{"run_id": run_id, "key": k, "value": v} for k, v in sorted(params.items())],
+    _driver.execute_rows(
+        conn, "params_upsert", lambda: _statement(conn, "params"), _KV_COLUMNS,
+        [(run_id, k, v) for k, v in sorted(params.items())],
     )
     keys = list(params)
     for part in chunks(keys):
-        for key, stored in conn.execute(_PARAMS_STORED, {"b_run_id": run_id, "b_keys": list(part)}):
+        if len(part) <= _FEW_KEYS:  # the common case, compiled once per length
+            stored_rows = _driver.execute(
+                conn, ("params_stored", len(part)), lambda: _params_stored(len(part)),
+                {"b_run_id": run_id, **{f"b_key{i}": key for i, key in enumerate(part)}},
+            )
+        else:
+            stored_rows = conn.execute(_PARAMS_STORED, {"b_run_id": run_id, "b_keys": list(part)})
+        for key, stored in stored_rows:
             if stored != params[key]:
                 raise ParamChangedError(run_id, key, stored, params[key])
 
@@ -207,7 +230,7 @@ def metric_rows(
     return rows, [latest[key] for key in sorted(latest)]
 
 
-def _insert_metrics(conn: Connection, rows: Sequence[MetricRow], latest: Sequence[MetricRow]) -> None:
+def insert_metrics(conn: Connection, rows: Sequence[MetricRow], latest: Sequence[MetricRow]) -> None:
     # Multi-row INSERTs of _ROWS_PER_INSERT points, straight from tuples to the driver: the
     # driver lets other threads run during each statement, so one statement per point would
     # hand the interpreter lock back and forth per point while the training loop keeps
@@ -221,8 +244,8 @@ def _insert_metrics(conn: Connection, rows: Sequence[MetricRow], latest: Sequenc
     if full < len(rows):
         conn.exec_driver_sql(one, list(rows[full:]))
     # sorted keys: concurrent writers lock rows in the same order (no PostgreSQL deadlocks)
-    conn.execute(
-        _statement(conn, "latest_metrics"), [dict(zip(_METRIC_COLUMNS, row)) for row in latest]
+    _driver.execute_rows(
+        conn, "latest_metrics_upsert", lambda: _statement(conn, "latest_metrics"), _METRIC_COLUMNS, latest
     )
 
 
@@ -328,7 +351,9 @@ def experiment_row(conn: Connection, experiment_id: str) -> Row[Any]:
     number = experiment_number(experiment_id)
     row = None
     if number is not None:
-        row = conn.execute(_EXPERIMENT_BY_ID, {"b_experiment_id": number}).first()
+        row = _driver.execute(
+            conn, "experiment_by_id", lambda: _EXPERIMENT_BY_ID, {"b_experiment_id": number}
+        ).first()
     if row is None:
         raise NotFoundError(f"no experiment with id {experiment_id!r}")
     return row

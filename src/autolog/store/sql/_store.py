@@ -10,16 +10,17 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from dataclasses import replace
-from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from itertools import chain
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from autolog.errors import InvalidInputError, NotFoundError, RunStateError
-from autolog.store._base import Store
-from autolog.store.sql import _killed, _migrate, _translate
+from autolog.store._base import FinishedRun, Store
+from autolog.store.sql import _driver, _killed, _migrate, _translate
 from autolog.store.sql import _records as rec
 from autolog.store.sql import _schema as t
 from autolog.store.sql._engine import Database, join_location, resolve
@@ -53,13 +54,34 @@ if TYPE_CHECKING:
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 _ACTIVE = LifecycleStage.ACTIVE.value
 _DELETED = LifecycleStage.DELETED.value
-_INSERT_RUN = t.runs.insert()
+_INSERT_RUN = t.runs.insert().inline()  # no RETURNING: the id is ours
 #: SET takes the columns named in the parameters; the row comes back through RETURNING
-_UPDATE_LIVE_RUN = (
-    update(t.runs)
-    .where(t.runs.c.run_id == bindparam("b_run_id"), t.runs.c.lifecycle_stage != _DELETED)
-    .returning(*t.runs.c)
-)
+_RUN_COLUMNS = tuple(column.name for column in t.runs.c)
+_KV_COLUMNS = ("run_id", "key", "value")
+
+
+def _update_live_run(columns: Sequence[str]) -> Any:
+    """UPDATE of ``columns`` of a run that is not deleted, handing the new row back."""
+    return (
+        update(t.runs)
+        .where(t.runs.c.run_id == bindparam("b_run_id"), t.runs.c.lifecycle_stage != bindparam("b_deleted"))
+        .values({name: bindparam(name) for name in columns})
+        .returning(*t.runs.c)
+    )
+
+
+def _end_running_run() -> Any:
+    """UPDATE of the status and end time of a live, still running run, handing the row back."""
+    return (
+        update(t.runs)
+        .where(
+            t.runs.c.run_id == bindparam("b_run_id"),
+            t.runs.c.lifecycle_stage != bindparam("b_deleted"),
+            t.runs.c.status.in_([bindparam("b_running"), bindparam("b_scheduled")]),
+        )
+        .values(status=bindparam("status"), end_time=bindparam("end_time"))
+        .returning(*t.runs.c)
+    )
 
 
 def _now_ms() -> int:
@@ -268,50 +290,53 @@ class SqlStore(SqlRegistry, Store):
         parent_run_id: str | None = None,
         run_id: str | None = None,
     ) -> Run:
-        clean = {check.check_key(tag.key, "tag key"): check.tag_value(tag.key, tag.value) for tag in tags}
         if run_id is not None and not (isinstance(run_id, str) and _RUN_ID.match(run_id)):
             raise InvalidInputError(
                 f"run_id must be 32 lowercase hex characters, got {run_id!r}; "
                 "leave it out to get a fresh one"
             )
-        new_id = run_id or uuid.uuid4().hex
+        new = _NewRun(run_id or uuid.uuid4().hex, user_id, start_time, _clean_tags(tags), run_name, parent_run_id)
+        return self.db.write(lambda conn: _insert_runs(conn, experiment_id, [new])[0])
 
-        def work(conn: Connection) -> Run:
-            experiment = rec.experiment_row(conn, experiment_id)
-            if experiment.lifecycle_stage == _DELETED:
-                raise InvalidInputError(
-                    f"experiment {experiment_id} ({experiment.name!r}) is deleted; restore it "
-                    "or create runs in another experiment"
+    def record_runs(self, experiment_id: str, runs: Sequence[FinishedRun]) -> list[Run]:
+        if not runs:
+            return []
+        news, params, rows, latest = [], [], [], []
+        for record in runs:
+            run_id = uuid.uuid4().hex
+            # inserted already over: the run is never seen RUNNING, and nothing needs an update
+            news.append(
+                _NewRun(
+                    run_id, record.user_id, record.start_time, _clean_tags(record.tags),
+                    record.run_name, record.parent_run_id, _status(record.status), record.end_time,
                 )
-            values: dict[str, Any] = {
-                "run_id": new_id,
-                "experiment_id": experiment.experiment_id,
-                "run_name": run_name or "",
-                "user_id": user_id,
-                "status": RunStatus.RUNNING.value,
-                "start_time": start_time,
-                "end_time": None,
-                "lifecycle_stage": _ACTIVE,
-                "artifact_uri": join_location(experiment.artifact_location, new_id, "artifacts"),
-                "parent_run_id": parent_run_id,
-            }
-            # the primary key refuses a taken id: no separate look-up on the common path
-            try:
-                conn.execute(_INSERT_RUN, values)
-            except IntegrityError:
-                raise InvalidInputError(f"a run with id {new_id} already exists") from None
-            if clean:
-                conn.execute(
-                    t.tags.insert(),
-                    [{"run_id": new_id, "key": k, "value": v} for k, v in clean.items()],
+            )
+            points, clean_params, _ = self._checked_batch(run_id, record.metrics, record.params, ())
+            params.append(clean_params)
+            rows.extend(points[0])
+            latest.append(points[1])
+
+        def work(conn: Connection) -> list[Run]:
+            created = _insert_runs(conn, experiment_id, news)
+            # fresh runs: no state to check and no earlier value to compare with
+            param_rows = [
+                (new.run_id, k, v) for new, run_params in zip(news, params) for k, v in run_params.items()
+            ]
+            if param_rows:
+                _driver.execute_rows(conn, "insert_params", t.params.insert, _KV_COLUMNS, param_rows)
+            if rows:
+                rec.insert_metrics(conn, rows, sorted(chain.from_iterable(latest)))
+            return [
+                Run(
+                    run.info,
+                    RunData(
+                        metrics={row[1]: float("nan") if row[5] else row[2] for row in run_latest},
+                        params=run_params,
+                        tags=run.data.tags,
+                    ),
                 )
-            info = RunInfo(
-                **{**values, "experiment_id": str(experiment.experiment_id)},
-            )
-            return Run(
-                replace(info, status=RunStatus.RUNNING, lifecycle_stage=LifecycleStage.ACTIVE),
-                RunData(params={}, tags=dict(clean)),
-            )
+                for run, run_params, run_latest in zip(created, params, latest)
+            ]
 
         return self.db.write(work)
 
@@ -328,6 +353,11 @@ class SqlStore(SqlRegistry, Store):
         end_time: int | None = None,
         run_name: str | None = None,
     ) -> RunInfo:
+        return self.db.write(self._update(run_id, status, end_time, run_name))
+
+    def _update(
+        self, run_id: str, status: RunStatus | None, end_time: int | None, run_name: str | None
+    ) -> Callable[[Connection], RunInfo]:
         changes: dict[str, Any] = {}
         if status is not None:
             changes["status"] = _status(status).value
@@ -335,16 +365,50 @@ class SqlStore(SqlRegistry, Store):
             changes["end_time"] = end_time
         if run_name is not None:
             changes["run_name"] = run_name
+        keys = tuple(changes)
 
         def work(conn: Connection) -> RunInfo:
             if changes:
                 # one statement: the UPDATE skips a deleted run and hands back the new row
-                row = conn.execute(_UPDATE_LIVE_RUN, {**changes, "b_run_id": run_id}).first()
+                row = _driver.execute(
+                    conn, ("update_live_run", *keys), lambda: _update_live_run(keys),
+                    {**changes, "b_run_id": run_id, "b_deleted": _DELETED},
+                ).first()
                 if row is not None:
                     return rec.run_info(row)
             row = rec.run_row(conn, run_id)  # unknown run: NotFoundError
             if row.lifecycle_stage == _DELETED:
                 raise RunStateError(run_id, f"run {run_id} is deleted; restore it first")
+            return rec.run_info(row)
+
+        return work
+
+    def finish_run(
+        self,
+        run_id: str,
+        status: RunStatus,
+        end_time: int,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> RunInfo:
+        batch = self._checked_batch(run_id, metrics, params, tags)
+        if not (batch[0][0] or batch[1] or batch[2]):
+            return self.update_run_info(run_id, status=status, end_time=end_time)
+        changes = {"status": _status(status).value, "end_time": end_time}
+
+        def work(conn: Connection) -> RunInfo:
+            # ending it first proves the run takes data (live and still running) and locks
+            # it, in one statement; when it does not, writable_run says why
+            row = _driver.execute(
+                conn, "end_running_run", _end_running_run,
+                {**changes, "b_run_id": run_id, "b_deleted": _DELETED, "b_running": RunStatus.RUNNING.value,
+                 "b_scheduled": RunStatus.SCHEDULED.value},
+            ).first()
+            if row is None:
+                rec.writable_run(conn, run_id)
+                raise AssertionError(f"run {run_id} takes data but could not be ended")
+            rec.write_batch(conn, run_id, *batch, checked=True)
             return rec.run_info(row)
 
         return self.db.write(work)
@@ -371,7 +435,19 @@ class SqlStore(SqlRegistry, Store):
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
     ) -> None:
-        # everything is checked before the transaction starts: a bad item writes nothing
+        rows, clean_params, clean_tags = self._checked_batch(run_id, metrics, params, tags)
+        if not (rows[0] or clean_params or clean_tags):
+            self.db.read(lambda conn: rec.writable_run(conn, run_id))
+            return
+        self.db.write(
+            lambda conn: rec.write_batch(conn, run_id, rows, clean_params, clean_tags)
+        )
+
+    @staticmethod
+    def _checked_batch(
+        run_id: str, metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[RunTag]
+    ) -> tuple[tuple[list[rec.MetricRow], list[rec.MetricRow]], dict[str, str], dict[str, str]]:
+        """Everything checked before a transaction starts: a bad item writes nothing."""
         rows = rec.metric_rows(run_id, [(m.key, m.value, m.timestamp, m.step) for m in metrics])
         clean_params: dict[str, str] = {}
         for p in params:
@@ -382,12 +458,7 @@ class SqlStore(SqlRegistry, Store):
                 raise ParamChangedError(run_id, key, clean_params[key], value)
             clean_params[key] = value
         clean_tags = {check.check_key(tg.key, "tag key"): check.tag_value(tg.key, tg.value) for tg in tags}
-        if not (rows[0] or clean_params or clean_tags):
-            self.db.read(lambda conn: rec.writable_run(conn, run_id))
-            return
-        self.db.write(
-            lambda conn: rec.write_batch(conn, run_id, rows, clean_params, clean_tags)
-        )
+        return rows, clean_params, clean_tags
 
     def log_metric_points(
         self, run_id: str, points: Sequence[tuple[str, float, int, int]]
@@ -478,3 +549,63 @@ def _status(status: RunStatus | str) -> RunStatus:
     except ValueError:
         names = ", ".join(RunStatus.__members__)
         raise InvalidInputError(f"status must be one of {names}, got {status!r}") from None
+
+
+@dataclass(frozen=True)
+class _NewRun:
+    run_id: str
+    user_id: str
+    start_time: int
+    tags: dict[str, str]
+    run_name: str | None
+    parent_run_id: str | None
+    status: RunStatus = RunStatus.RUNNING
+    end_time: int | None = None
+
+
+def _clean_tags(tags: Sequence[RunTag]) -> dict[str, str]:
+    return {check.check_key(tag.key, "tag key"): check.tag_value(tag.key, tag.value) for tag in tags}
+
+
+def _insert_runs(conn: Connection, experiment_id: str, news: Sequence[_NewRun]) -> list[Run]:
+    """Insert runs (and their tags) into one experiment, in the caller's transaction."""
+    experiment = rec.experiment_row(conn, experiment_id)
+    if experiment.lifecycle_stage == _DELETED:
+        raise InvalidInputError(
+            f"experiment {experiment_id} ({experiment.name!r}) is deleted; restore it "
+            "or create runs in another experiment"
+        )
+    values = [
+        {
+            "run_id": new.run_id,
+            "experiment_id": experiment.experiment_id,
+            "run_name": new.run_name or "",
+            "user_id": new.user_id,
+            "status": new.status.value,
+            "start_time": new.start_time,
+            "end_time": new.end_time,
+            "lifecycle_stage": _ACTIVE,
+            "artifact_uri": join_location(experiment.artifact_location, new.run_id, "artifacts"),
+            "parent_run_id": new.parent_run_id,
+        }
+        for new in news
+    ]
+    # the primary key refuses a taken id: no separate look-up on the common path
+    try:
+        _driver.execute(conn, "insert_run", lambda: _INSERT_RUN, values, column_keys=_RUN_COLUMNS)
+    except IntegrityError:
+        taken = ", ".join(new.run_id for new in news)
+        raise InvalidInputError(f"a run with id {taken} already exists") from None
+    tag_rows = [(new.run_id, k, v) for new in news for k, v in new.tags.items()]
+    if tag_rows:
+        _driver.execute_rows(conn, "insert_tags", t.tags.insert, _KV_COLUMNS, tag_rows)
+    experiment_id = str(experiment.experiment_id)
+    return [
+        Run(
+            RunInfo(
+                **{**row, "experiment_id": experiment_id, "status": new.status, "lifecycle_stage": LifecycleStage.ACTIVE}
+            ),
+            RunData(params={}, tags=dict(new.tags)),
+        )
+        for row, new in zip(values, news)
+    ]
