@@ -64,8 +64,25 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def file_sizes(root: Path) -> dict[str, int]:
+    """Every file under ``root``: relative '/'-separated path -> size, sorted by path.
+    (``os.scandir`` rather than ``Path.rglob``: a model is written inside the user's fit,
+    and this walk runs several times per save.)"""
+    found: dict[str, int] = {}
+    stack = [("", os.fspath(root))]
+    while stack:
+        prefix, path = stack.pop()
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((f"{prefix}{entry.name}/", entry.path))
+                elif entry.is_file():
+                    found[prefix + entry.name] = entry.stat().st_size
+    return dict(sorted(found.items()))
+
+
 def _relative_files(root: Path) -> list[str]:
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    return list(file_sizes(root))
 
 
 @lru_cache(maxsize=None)

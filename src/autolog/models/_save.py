@@ -108,7 +108,7 @@ def _write(
         run_id=run_id,
         artifact_path=artifact_path,
     )
-    sizes = {p.relative_to(dest).as_posix(): p.stat().st_size for p in dest.rglob("*") if p.is_file()}
+    sizes = _directory.file_sizes(dest)
     return doc, sizes
 
 

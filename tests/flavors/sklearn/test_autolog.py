@@ -97,6 +97,53 @@ def test_multiclass_metrics_match_sklearn(sk: None) -> None:
     )
 
 
+def _argmax_classifiers() -> list[Any]:
+    from sklearn.utils import all_estimators
+
+    from autolog.flavors.sklearn._autolog import ARGMAX_CLASSIFIERS
+
+    found = {name: cls for name, cls in all_estimators(type_filter="classifier") if name in ARGMAX_CLASSIFIERS}
+    assert set(found) == ARGMAX_CLASSIFIERS, "a listed classifier is missing from this sklearn"
+    return [found[name] for name in sorted(found)]
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_classifiers_predicted_from_probabilities_predict_exactly_so(classes: int) -> None:
+    """Training metrics take these classifiers' predictions from one predict_proba pass:
+    that must be what their predict returns, on ties too (repeated rows, coarse features)."""
+    from autolog.flavors.sklearn._autolog import predicts_argmax
+
+    rng = np.random.default_rng(1)
+    X = rng.integers(0, 3, size=(300, 4)).astype(float)  # non-negative, categorical-like
+    y = np.array(["a", "b", "c"])[(X[:, 0] + X[:, 1] + rng.integers(0, 2, size=300)).astype(int) % classes]
+    for cls in _argmax_classifiers():
+        kwargs = {"random_state": 0} if "random_state" in cls().get_params() else {}
+        if "max_iter" in cls().get_params():
+            kwargs["max_iter"] = 50
+        with warnings.catch_warnings():  # sklearn's own notices (convergence, new defaults)
+            warnings.simplefilter("ignore")
+            model = cls(**kwargs).fit(X, y)
+
+        assert predicts_argmax(model), cls.__name__
+        from_proba = model.classes_.take(model.predict_proba(X).argmax(axis=1))
+        np.testing.assert_array_equal(from_proba, model.predict(X), err_msg=cls.__name__)
+
+
+def test_a_subclass_of_a_listed_classifier_predicts_for_itself(sk: None, data: Any) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from autolog.flavors.sklearn._autolog import predicts_argmax
+
+    class Shifted(LogisticRegression):
+        def predict(self, X: Any) -> Any:
+            return np.zeros(len(X), dtype=int)  # not the argmax of its probabilities
+
+    X, y = data
+    model = Shifted().fit(X, y)
+    assert not predicts_argmax(model)
+    assert _only_run().data.metrics["training_accuracy_score"] == pytest.approx(float(np.mean(y == 0)))
+
+
 def test_regressor_metrics_and_curves(sk: None, data: Any) -> None:
     from sklearn import metrics
     from sklearn.ensemble import GradientBoostingRegressor

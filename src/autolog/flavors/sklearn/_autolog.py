@@ -308,12 +308,18 @@ def _log_training_metrics(
         return _log_clusterer(call, recorder, estimator, X)
     if kind is None or y is None or not hasattr(model, "predict"):
         return None
-    with recorder.suppressed():
-        y_pred = model.predict(X)
+    proba = y_pred = None
+    if kind == "classifier" and predicts_argmax(model):
+        with recorder.suppressed(), safe("sklearn predict_proba"):
+            proba = model.predict_proba(X)
+            # this estimator's predict is the argmax of these: one pass gives both
+            y_pred = model.classes_.take(proba.argmax(axis=1))
+    if y_pred is None:
+        with recorder.suppressed():
+            y_pred = model.predict(X)
     metrics: dict[str, float] = {}
     if kind == "classifier":
-        proba = None
-        if hasattr(model, "predict_proba"):
+        if proba is None and hasattr(model, "predict_proba"):
             with recorder.suppressed(), safe("sklearn predict_proba"):
                 proba = model.predict_proba(X)
         found, curves = _metrics.classification(y, y_pred, proba, getattr(model, "classes_", None))
@@ -335,6 +341,27 @@ def _log_training_metrics(
             metrics["score"] = float(scorer.score(X, y))
     call.log_metrics({f"training_{k}": v for k, v in metrics.items()})
     return y_pred
+
+
+#: sklearn classifiers whose ``predict`` is, by its definition, the class of highest
+#: ``predict_proba`` (ties included); tests check this against the installed sklearn
+ARGMAX_CLASSIFIERS = frozenset({
+    "LogisticRegression", "LogisticRegressionCV", "RandomForestClassifier", "ExtraTreesClassifier",
+    "DecisionTreeClassifier", "ExtraTreeClassifier", "HistGradientBoostingClassifier",
+    "GaussianNB", "MultinomialNB", "BernoulliNB", "ComplementNB", "CategoricalNB",
+})  # fmt: skip
+
+
+def predicts_argmax(model: Any) -> bool:
+    """Whether ``model`` (exactly one of ``ARGMAX_CLASSIFIERS``, not a subclass that may
+    predict otherwise) gives its predictions from its probabilities, for one output."""
+    cls = type(model)
+    return (
+        cls.__name__ in ARGMAX_CLASSIFIERS
+        and cls.__module__.startswith("sklearn.")
+        and getattr(model, "n_outputs_", 1) == 1
+        and getattr(getattr(model, "classes_", None), "ndim", 0) == 1
+    )
 
 
 def _is_clusterer(estimator: Any) -> bool:

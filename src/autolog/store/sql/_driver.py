@@ -17,7 +17,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection, CursorResult
+    from sqlalchemy.engine import Connection
     from sqlalchemy.sql import Executable
 
 _compiled: dict[tuple[str, Hashable], tuple[str, tuple[str, ...]]] = {}
@@ -42,7 +42,7 @@ def execute(
     build: Callable[[], Executable],
     params: Mapping[str, Any] | Sequence[Mapping[str, Any]],
     column_keys: Sequence[str] | None = None,
-) -> CursorResult[Any]:
+) -> Any:
     """Run the statement ``build()`` makes (compiled once per dialect and ``key``) with
     ``params``: one mapping, or a non-empty list of them (executemany)."""
     sql, names = compiled(conn, key, build, column_keys)

@@ -226,7 +226,17 @@ class Database:
 
         return self._guard(lambda: _retry(attempt, self.dialect, self.target.display))
 
-    def _held_write(self, work: Callable[[Connection], T]) -> T:
+    def write_driver(self, work: Callable[[Any], T]) -> T:
+        """``write`` for work that runs only driver SQL (``exec_driver_sql`` and ``dialect``
+        are all it may use on the connection it gets): the run lifecycle and the background
+        writer's batches. On SQLite the transaction then goes straight through the driver,
+        whose own per-statement cost is a fraction of SQLAlchemy's around it."""
+        if self._write_lock is None:
+            return self.write(work)
+        with self._write_lock:
+            return self._guard(lambda: _retry(lambda: self._held_write(work, driver=True), self.dialect, self.target.display))
+
+    def _held_write(self, work: Callable[[Any], T], driver: bool = False) -> T:
         """SQLite: writes are one at a time anyway (the write lock), so they share one held
         connection; a pool checkout, check-in and reset per transaction cost more than the
         small transactions of a run's life. A connection that failed is dropped, and one
@@ -237,8 +247,21 @@ class Database:
             conn.execution_options(autolog_write=True)
             self._held, self._held_pid = conn, os.getpid()
         try:
-            with conn.begin():
-                return work(conn)
+            if not driver:
+                with conn.begin():
+                    return work(conn)
+            raw = _DriverConnection(conn.connection.driver_connection, self.engine.dialect)
+            raw.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                result = work(raw)
+            except BaseException:
+                try:
+                    raw.exec_driver_sql("ROLLBACK")
+                except Exception:  # the original error says more; the connection is dropped
+                    pass
+                raise
+            raw.exec_driver_sql("COMMIT")
+            return result
         except AutologError:
             raise  # refused by our own checks: the connection is fine
         except BaseException:
@@ -266,3 +289,59 @@ class Database:
             with self._write_lock:
                 self._drop_held()
         self.engine.dispose()
+
+
+class _DriverConnection:
+    """What driver-SQL work may call (``Database.write_driver``), straight on a sqlite3
+    connection in autocommit mode. Driver errors are raised as SQLAlchemy's, like
+    ``Connection.exec_driver_sql`` does, so retries and error messages stay the same."""
+
+    def __init__(self, raw: Any, dialect: Any) -> None:
+        self._raw = raw
+        self.dialect = dialect
+
+    def exec_driver_sql(self, sql: str, params: Any = None) -> _Rows:
+        import sqlite3
+
+        try:
+            if isinstance(params, list):
+                cursor = self._raw.executemany(sql, params)
+            else:
+                cursor = self._raw.execute(sql, params if params is not None else ())
+        except sqlite3.Error as exc:
+            from sqlalchemy.exc import DBAPIError
+
+            raise DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
+        return _Rows(cursor)
+
+
+class _Rows:
+    """A driver cursor's rows, read as SQLAlchemy's results are: ``first()``, iteration, and
+    columns as attributes."""
+
+    _types: dict[tuple[str, ...], Any] = {}
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def _row_type(self) -> Any:
+        names = tuple(column[0] for column in self._cursor.description)
+        found = self._types.get(names)
+        if found is None:
+            from collections import namedtuple
+
+            found = self._types[names] = namedtuple("Row", names, rename=True)
+        return found
+
+    def first(self) -> Any:
+        row = self._cursor.fetchone()
+        if row is None:
+            return None
+        self._cursor.close()
+        return self._row_type()._make(row)
+
+    def __iter__(self) -> Any:
+        if self._cursor.description is None:
+            return iter(())
+        make = self._row_type()._make
+        return (make(row) for row in self._cursor)

@@ -86,11 +86,8 @@ _RUN_STATE = (
     .where(t.runs.c.run_id == bindparam("b_run_id"))
     .with_for_update(read=True)
 )
-_PARAMS_STORED = select(t.params.c.key, t.params.c.value).where(
-    t.params.c.run_id == bindparam("b_run_id"), t.params.c.key.in_(bindparam("b_keys", expanding=True))
-)
-#: up to this many keys, the stored params are read through a statement compiled per length
-_FEW_KEYS = 64
+#: params read back per statement; one statement is compiled per length up to this
+_KEYS_PER_READ = 64
 _KV_COLUMNS = ("run_id", "key", "value")
 
 
@@ -106,7 +103,7 @@ _EXPERIMENT_BY_ID = select(t.experiments).where(
 )
 
 
-def run_row(conn: Connection, run_id: str) -> Row[Any]:
+def run_row(conn: Connection, run_id: str) -> Any:
     row = _driver.execute(conn, "run_by_id", lambda: _RUN_BY_ID, {"b_run_id": run_id}).first()
     if row is None:
         raise NotFoundError(f"no run with id {run_id!r}")
@@ -182,14 +179,11 @@ def _insert_params(conn: Connection, run_id: str, params: dict[str, str]) -> Non
         [(run_id, k, v) for k, v in sorted(params.items())],
     )
     keys = list(params)
-    for part in chunks(keys):
-        if len(part) <= _FEW_KEYS:  # the common case, compiled once per length
-            stored_rows = _driver.execute(
-                conn, ("params_stored", len(part)), lambda: _params_stored(len(part)),
-                {"b_run_id": run_id, **{f"b_key{i}": key for i, key in enumerate(part)}},
-            )
-        else:
-            stored_rows = conn.execute(_PARAMS_STORED, {"b_run_id": run_id, "b_keys": list(part)})
+    for part in chunks(keys, _KEYS_PER_READ):
+        stored_rows = _driver.execute(
+            conn, ("params_stored", len(part)), lambda: _params_stored(len(part)),
+            {"b_run_id": run_id, **{f"b_key{i}": key for i, key in enumerate(part)}},
+        )
         for key, stored in stored_rows:
             if stored != params[key]:
                 raise ParamChangedError(run_id, key, stored, params[key])
@@ -347,7 +341,7 @@ def load_experiments(conn: Connection, rows: Iterable[Row[Any]]) -> list[Experim
     ]
 
 
-def experiment_row(conn: Connection, experiment_id: str) -> Row[Any]:
+def experiment_row(conn: Connection, experiment_id: str) -> Any:
     number = experiment_number(experiment_id)
     row = None
     if number is not None:

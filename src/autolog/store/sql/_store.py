@@ -296,7 +296,7 @@ class SqlStore(SqlRegistry, Store):
                 "leave it out to get a fresh one"
             )
         new = _NewRun(run_id or uuid.uuid4().hex, user_id, start_time, _clean_tags(tags), run_name, parent_run_id)
-        return self.db.write(lambda conn: _insert_runs(conn, experiment_id, [new])[0])
+        return self.db.write_driver(lambda conn: _insert_runs(conn, experiment_id, [new])[0])
 
     def record_runs(self, experiment_id: str, runs: Sequence[FinishedRun]) -> list[Run]:
         if not runs:
@@ -330,7 +330,7 @@ class SqlStore(SqlRegistry, Store):
                 Run(
                     run.info,
                     RunData(
-                        metrics={row[1]: float("nan") if row[5] else row[2] for row in run_latest},
+                        metrics={row[1]: float("nan") if row[2] is None else row[2] for row in run_latest},
                         params=run_params,
                         tags=run.data.tags,
                     ),
@@ -338,7 +338,7 @@ class SqlStore(SqlRegistry, Store):
                 for run, run_params, run_latest in zip(created, params, latest)
             ]
 
-        return self.db.write(work)
+        return self.db.write_driver(work)
 
     def get_run(self, run_id: str) -> Run:
         run = self.db.read(lambda conn: rec.load_runs(conn, [rec.run_row(conn, run_id)])[0])
@@ -353,7 +353,7 @@ class SqlStore(SqlRegistry, Store):
         end_time: int | None = None,
         run_name: str | None = None,
     ) -> RunInfo:
-        return self.db.write(self._update(run_id, status, end_time, run_name))
+        return self.db.write_driver(self._update(run_id, status, end_time, run_name))
 
     def _update(
         self, run_id: str, status: RunStatus | None, end_time: int | None, run_name: str | None
@@ -411,7 +411,7 @@ class SqlStore(SqlRegistry, Store):
             rec.write_batch(conn, run_id, *batch, checked=True)
             return rec.run_info(row)
 
-        return self.db.write(work)
+        return self.db.write_driver(work)
 
     def delete_run(self, run_id: str) -> None:
         self._set_run_stage(run_id, _DELETED)
@@ -439,7 +439,7 @@ class SqlStore(SqlRegistry, Store):
         if not (rows[0] or clean_params or clean_tags):
             self.db.read(lambda conn: rec.writable_run(conn, run_id))
             return
-        self.db.write(
+        self.db.write_driver(
             lambda conn: rec.write_batch(conn, run_id, rows, clean_params, clean_tags)
         )
 
@@ -465,7 +465,7 @@ class SqlStore(SqlRegistry, Store):
     ) -> None:
         rows = rec.metric_rows(run_id, points)
         if rows[0]:
-            self.db.write(lambda conn: rec.write_batch(conn, run_id, rows, {}, {}))
+            self.db.write_driver(lambda conn: rec.write_batch(conn, run_id, rows, {}, {}))
         else:
             self.db.read(lambda conn: rec.writable_run(conn, run_id))
 
