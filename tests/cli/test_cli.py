@@ -49,6 +49,13 @@ def _run_ids(store: str) -> list[str]:
     return [r["run_id"] for r in ok_json(store, "runs", "list")["runs"]]
 
 
+def _run_id_named(store: str, name: str) -> str:
+    # runs started within one millisecond tie on start_time, so find the run by name
+    runs = ok_json(store, "runs", "list", "--filter", f"attributes.run_name = '{name}'")["runs"]
+    assert len(runs) == 1, runs
+    return runs[0]["run_id"]  # type: ignore[no-any-return]
+
+
 def test_help_on_every_command(store: str) -> None:
     commands = [
         [], ["runs"], ["runs", "list"], ["runs", "show"], ["runs", "delete"], ["runs", "restore"],
@@ -69,7 +76,7 @@ def test_runs_list_show_compare(store: str) -> None:
     assert len(paged["runs"]) == 2 and paged["next_page_token"]
     human = cli(store, "runs", "list", "--experiment", "exp")
     assert human.returncode == 0 and "RUN ID" in human.stdout and "r2" in human.stdout
-    run_id = _run_ids(store)[0]
+    run_id = _run_id_named(store, "r2")
     shown = ok_json(store, "runs", "show", run_id)
     assert shown["params"] == {"lr": "2"} and shown["metrics"] == {"acc": 0.2}
     assert shown["artifacts"] == [{"path": "notes", "is_dir": True, "file_size": None}]
@@ -119,7 +126,7 @@ def test_experiments(store: str) -> None:
 
 
 def test_artifacts_list_and_download(store: str, tmp_path: Path) -> None:
-    run_id = _run_ids(store)[0]
+    run_id = _run_id_named(store, "r2")
     listed = ok_json(store, "artifacts", "list", run_id, "--recursive")
     assert listed["artifacts"] == [{"path": "notes/a.txt", "is_dir": False, "file_size": 300}]
     done = ok_json(store, "artifacts", "download", run_id, "--dst", str(tmp_path / "all"))

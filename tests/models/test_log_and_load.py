@@ -144,3 +144,64 @@ def test_a_downloaded_model_is_removed_when_no_longer_used(remote_model: str) ->
     del loaded
     gc.collect()
     assert not path.exists()
+
+
+
+_FRESH_LOAD = """
+import sys
+import autolog
+print(autolog.load_model(sys.argv[1]).predict([1, 2]), "sqlalchemy" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("kind", ["directory", "sqlite"])
+def test_a_fresh_process_loads_runs_uris_without_opening_the_store(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A local SQLite store at the current schema is read with the standard library: the
+    run's artifact location is all runs:/ needs, and SQLAlchemy is not imported for it."""
+    tracking = str(tmp_path / "runs") if kind == "directory" else f"sqlite:///{tmp_path / 'db' / 'runs.db'}"
+    monkeypatch.setenv("AUTOLOG_TRACKING_URI", tracking)
+    (tmp_path / "tripler.py").write_text(
+        "class Tripler:\n    def predict(self, data):\n        return [3 * x for x in data]\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))  # importable here and in the child process
+    from tripler import Tripler as Importable
+
+    with autolog.start_run():
+        uri = autolog.log_model(Importable(), "model").model_uri
+    env = {**__import__("os").environ, "PYTHONPATH": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", _FRESH_LOAD, uri], capture_output=True, text=True, env=env, check=True
+    ).stdout
+    assert out.split() == ["[3,", "6]", "False"]
+
+
+def test_the_store_is_opened_whenever_a_direct_read_cannot_tell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from autolog.store._registry import forget_store
+    from autolog.store.sql import _peek
+
+    tracking = str(tmp_path / "runs")
+    monkeypatch.setenv("AUTOLOG_TRACKING_URI", tracking)
+    with autolog.start_run() as run:
+        autolog.log_model(Tripler(), "model")
+    run_id = run.info.run_id
+    expected = autolog.get_run(run_id).info.artifact_uri
+    assert _peek.run_artifact_uri(tracking, run_id) == expected
+    assert _peek.run_artifact_uri(tracking, "0" * 32) is None  # the store says NotFound
+    assert _peek.run_artifact_uri("memory:", run_id) is None
+    assert _peek.run_artifact_uri("postgresql://u@127.0.0.1:1/x", run_id) is None
+    assert _peek.run_artifact_uri(str(tmp_path / "never-created"), run_id) is None
+    forget_store(tracking)
+    db = sqlite3.connect(tmp_path / "runs" / "autolog.db")
+    with db:
+        db.execute("UPDATE autolog_alembic_version SET version_num = 'zzzz'")
+    db.close()
+    assert _peek.run_artifact_uri(tracking, run_id) is None  # another schema: ask the store
+    (tmp_path / "garbage").mkdir()
+    (tmp_path / "garbage" / "autolog.db").write_bytes(b"not a database at all" * 100)
+    assert _peek.run_artifact_uri(str(tmp_path / "garbage"), run_id) is None

@@ -46,9 +46,18 @@ def _load(registry: _plugins.Registry, uri: str, what: str) -> Any:
 _EXTRAS = {"postgresql": "postgres", "s3": "s3", "gs": "s3", "gcs": "s3", "az": "s3", "abfs": "s3"}
 
 
+def _key(uri: str) -> str:
+    return uri if uri_scheme(uri) != "file" else os.path.abspath(uri.removeprefix("file://"))
+
+
+def is_open(uri: str) -> bool:
+    """Whether this process has opened the store for ``uri`` already."""
+    return _key(uri) in _open_stores
+
+
 def open_store(uri: str) -> Store:
     """The Store for a tracking URI, opened once per process and shared by all threads."""
-    key = uri if uri_scheme(uri) != "file" else os.path.abspath(uri.removeprefix("file://"))
+    key = _key(uri)
     with _lock:
         store = _open_stores.get(key)
         if store is None:
@@ -60,7 +69,7 @@ def open_store(uri: str) -> Store:
 
 def forget_store(uri: str) -> None:
     """Close and drop a cached store (tests, ``autolog db upgrade``)."""
-    key = uri if uri_scheme(uri) != "file" else os.path.abspath(uri.removeprefix("file://"))
+    key = _key(uri)
     with _lock:
         store = _open_stores.pop(key, None)
     if store is not None:
