@@ -82,23 +82,39 @@ env = {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
        "MLFLOW_TRACKING_URI": f"sqlite:///{workdir}/mlflow.db"}
 
 
-def wall(args: list[str], repeat: int = 5) -> float:
-    times = []
+def walls(commands: dict[str, list[str]], repeat: int = 7) -> dict[str, float]:
+    """Median wall time of each command, the commands taking turns so that a noisy moment
+    on a shared machine falls on all of them alike."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(args, check=True, cwd=workdir, env=env)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, args in commands.items():
+            start = time.perf_counter()
+            subprocess.run(args, check=True, cwd=workdir, env=env)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
-base = wall([sys.executable, "-c", "import sklearn.linear_model, pandas"])
-cold = wall([sys.executable, "-c", load_code, uri, row_json])
-results["fresh_load_predict_extra_ms"] = (cold - base) * 1000  # runs:/ URI: opens the store
+commands = {
+    "base": [sys.executable, "-c", "import sklearn.linear_model, pandas"],
+    "cold": [sys.executable, "-c", load_code, uri, row_json],  # runs:/ URI: goes through the store
+}
 if impl == "autolog":  # a model directory on disk: no tracking store involved
     local_dir = str(workdir / "model-dir")
-    autolog.save_model(model, local_dir, signature=signature)
-    cold_path = wall([sys.executable, "-c", load_code, local_dir, row_json])
-    results["fresh_load_predict_path_extra_ms"] = (cold_path - base) * 1000
+    autolog.save_model(model, local_dir, signature=signature, formats=["pickle"])
+    commands["cold_path"] = [sys.executable, "-c", load_code, local_dir, row_json]
+    # the same work with no library in between: what autolog itself adds
+    commands["plain_pickle"] = [
+        sys.executable, "-c",
+        "import pickle, pandas as pd, sys; "
+        "pickle.load(open(sys.argv[1], 'rb')).predict(pd.read_json(sys.argv[2]))",
+        os.path.join(local_dir, "model.pkl"), row_json,
+    ]
+fresh = walls(commands, repeat=11)
+results["fresh_load_predict_extra_ms"] = (fresh["cold"] - fresh["base"]) * 1000
+if "cold_path" in fresh:
+    results["fresh_load_predict_path_extra_ms"] = (fresh["cold_path"] - fresh["base"]) * 1000
+    results["fresh_load_predict_over_pickle_ms"] = (fresh["cold"] - fresh["plain_pickle"]) * 1000
+    results["fresh_load_predict_path_over_pickle_ms"] = (fresh["cold_path"] - fresh["plain_pickle"]) * 1000
 
 # -- warm process -----------------------------------------------------------------------
 one = X.iloc[:1]

@@ -111,12 +111,14 @@ class FakeFlavor(Flavor):
 
         type(self).asked += 1
         models = sys.modules["fakelib.models"]
+        # both kinds of wrapper go through every test: wrapt proxies, and the plain
+        # functions of hot=True (a method, an inherited method, a module function)
         patches = [
             Patch(models.Model, "fit", functools.partial(_wrap_fit, recorder)),
-            Patch(models.Ensemble, "fit", functools.partial(_wrap_fit, recorder)),
+            Patch(models.Ensemble, "fit", functools.partial(_wrap_fit, recorder), hot=True),
             # Child only inherits predict: undo must delete, not set
-            Patch(models.Child, "predict", functools.partial(_wrap_predict, recorder)),
-            Patch(models, "train", functools.partial(_wrap_train, recorder)),
+            Patch(models.Child, "predict", functools.partial(_wrap_predict, recorder), hot=True),
+            Patch(models, "train", functools.partial(_wrap_train, recorder), hot=True),
         ]
         extra = sys.modules.get("fakelib.extra")
         if extra is not None:

@@ -12,6 +12,7 @@ process that never trains anything should not pay for.
 
 from __future__ import annotations
 
+import functools
 import threading
 import types
 import warnings
@@ -59,7 +60,34 @@ def _wrapper_type() -> type:
 
 
 def is_ours(obj: Any) -> bool:
-    return _wrapper_class is not None and isinstance(obj, _wrapper_class)
+    # type(), not isinstance: a wrapt proxy passes isinstance checks for what it wraps
+    if _wrapper_class is not None and issubclass(type(obj), _wrapper_class):
+        return True
+    return type(obj) is types.FunctionType and obj.__dict__.get(_HOT_MARK) is True
+
+
+_HOT_MARK = "__autolog_hot_wrapper__"
+
+
+def _hot_wrapper(original: types.FunctionType, patch: Patch, enabled: Callable[[], bool]) -> Any:
+    """A plain function around ``original`` for ``Patch(hot=True)``: the wrapper gets what a
+    wrapt FunctionWrapper would give it (the bound original and the instance for a method)."""
+    wrapper = patch.wrapper
+
+    def hot_method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not enabled():
+            return original(self, *args, **kwargs)
+        return wrapper(types.MethodType(original, self), self, args, kwargs)
+
+    def hot_function(*args: Any, **kwargs: Any) -> Any:
+        if not enabled():
+            return original(*args, **kwargs)
+        return wrapper(original, None, args, kwargs)
+
+    hot = hot_method if isinstance(patch.owner, type) else hot_function
+    functools.update_wrapper(hot, original)
+    setattr(hot, _HOT_MARK, True)
+    return hot
 
 
 def _lookup(owner: Any, attribute: str) -> tuple[Any, bool]:
@@ -99,7 +127,10 @@ def apply(flavor: str, patch: Patch, enabled: Callable[[], bool]) -> bool:
             )
         if is_ours(original):
             return False
-        wrapper = _wrapper_type()(original, patch.wrapper, enabled=enabled)
+        if patch.hot and isinstance(original, types.FunctionType):
+            wrapper = _hot_wrapper(original, patch, enabled)
+        else:
+            wrapper = _wrapper_type()(original, patch.wrapper, enabled=enabled)
         setattr(patch.owner, patch.attribute, wrapper)
         entry = LedgerEntry(flavor, patch.owner, patch.attribute, original, wrapper, was_own)
         _ledger.append(entry)

@@ -52,15 +52,18 @@ class RunningMean:
         value = detach()
         if value.dim():  # reduction="none": one value per sample; the call counts once
             value = value.mean()
-        if self.total is None:
+        total = self.total
+        if total is None:
             import torch
 
             # a copy: adding in place into the caller's own loss tensor would change it
             self.total = value.to(torch.float32, copy=True)
-        elif value.device == self.total.device:
-            self.total.add_(value)
-        else:  # the loss moved devices mid-pass (rare): keep the sum where it started
-            self.total.add_(value.to(self.total.device))
+        else:
+            try:
+                # no device comparison per step: reading .device builds an object each time
+                total.add_(value)
+            except RuntimeError:  # the loss moved devices mid-pass (rare): sum where it started
+                total.add_(value.to(total.device))
         self.count += 1
 
     def value(self) -> float | None:

@@ -75,6 +75,8 @@ class Session:
         self.example: Any = None
         self.wants_example = True
         self.closed = False
+        #: a watched loss is running (in this session's thread): losses inside it are its parts
+        self.in_loss = False
         self._lock = threading.Lock()
 
     # -- which model ------------------------------------------------------------------------
