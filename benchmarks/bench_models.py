@@ -3,7 +3,8 @@
 Usage: python bench_models.py WORKDIR [autolog|mlflow]
 - log_model of a fitted LogisticRegression (pickle only)
 - load_model + first predict in a fresh process, minus `import sklearn.linear_model` alone
-  (from a runs:/ URI, which opens the tracking store, and from a model directory path)
+  (from a runs:/ URI and from a model directory path), and against unpickling the same
+  model file by hand; the commands take turns, 11 runs each
 - load_model + predict in a warm process
 - predict overhead over the native model: 1 row (us) and 10,000 rows (%)
 - infer_signature on a 10,000 x 20 DataFrame
