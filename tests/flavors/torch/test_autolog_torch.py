@@ -204,7 +204,7 @@ def test_runs_follow_models_and_user_runs(autologged: None) -> None:
     torch.optim.SGD(first.parameters(), lr=0.01)  # same model: same run
     torch.optim.Adam(second.parameters())  # another model: the first run ends, a new one opens
     autolog.end_run()
-    runs = sorted(flavor_runs("torch"), key=lambda r: r.info.start_time)
+    runs = sorted(flavor_runs("torch"), key=lambda r: (r.info.start_time, r.info.end_time))
     assert [r.data.params["optimizer"] for r in runs] == ["SGD", "Adam"]
     assert all(r.info.status.value == "FINISHED" for r in runs)
     with autolog.start_run(run_name="mine") as mine:
