@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -146,7 +147,6 @@ def test_a_downloaded_model_is_removed_when_no_longer_used(remote_model: str) ->
     assert not path.exists()
 
 
-
 _FRESH_LOAD = """
 import sys
 import autolog
@@ -170,7 +170,7 @@ def test_a_fresh_process_loads_runs_uris_without_opening_the_store(
 
     with autolog.start_run():
         uri = autolog.log_model(Importable(), "model").model_uri
-    env = {**__import__("os").environ, "PYTHONPATH": str(tmp_path)}
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     out = subprocess.run(
         [sys.executable, "-c", _FRESH_LOAD, uri], capture_output=True, text=True, env=env, check=True
     ).stdout

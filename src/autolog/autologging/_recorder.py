@@ -239,10 +239,9 @@ class TrainingCall:
 
     def record_children(self, children: list[ChildRun]) -> None:
         """Write ``children`` as finished runs nested in this call's run, all at once."""
-        if self.run_id is None or not children:
+        # _open sets the experiment together with the run id
+        if self.run_id is None or self._experiment is None or not children:
             return
-        if self._experiment is None:
-            self._experiment = self._client().get_run(self.run_id).info.experiment_id
         for run in self._client()._record_runs(self._experiment, children, parent_run_id=self.run_id):
             _note_new_run(run.info.run_id)
 

@@ -98,8 +98,9 @@ def _takes_example(cls: type) -> bool:
 def _save_formats(
     model: Any, flavor: Flavor, formats: Sequence[str], root: Path, example: Any
 ) -> dict[str, dict[str, Any]]:
-    """Run ``flavor.save`` once per format, each into an empty directory, then move the files
-    under ``root``. The first format must succeed; a later one that fails is a warning."""
+    """Run ``flavor.save`` once per format: the first straight into ``root``, each later one
+    into an empty directory whose files then move under ``root``. The first format must
+    succeed; a later one that fails is a warning."""
     entries: dict[str, dict[str, Any]] = {}
     failed: list[str] = []
     flavor_type: type = type(flavor)  # a plain `type`: mypy rejects classes as lru_cache keys
@@ -107,14 +108,16 @@ def _save_formats(
     for i, fmt in enumerate(formats):
         # the first format writes straight into the (new, empty) model directory; a failure
         # there fails the whole save, which removes that directory
-        stage = root if i == 0 else Path(tempfile.mkdtemp(prefix=f".{fmt}-", dir=root))
+        in_place = i == 0
+        stage = root if in_place else Path(tempfile.mkdtemp(prefix=f".{fmt}-", dir=root))
         try:
             meta = dict(flavor.save(model, stage, fmt, **extra) or {})
             target = str(meta.pop("flavor", flavor.name))
             files = _relative_files(stage)
             if not files:
                 raise ModelError(f"flavor {flavor.name!r} wrote no file for format {fmt!r}")
-            clash = sorted(set(files) & (_RESERVED | (set(_relative_files(root)) if stage is not root else set())))
+            existing: set[str] = set() if in_place else set(_relative_files(root))
+            clash = sorted(set(files) & (_RESERVED | existing))
             if clash:
                 raise ModelError(
                     f"format {fmt!r} of flavor {flavor.name!r} wants to write {', '.join(clash)}, "
@@ -126,18 +129,17 @@ def _save_formats(
                     f"{target!r}; a model carries one format per flavor. Save them as two models."
                 )
         except Exception as exc:
-            if stage is not root:
-                shutil.rmtree(stage, ignore_errors=True)
-            if i == 0:
+            if in_place:
                 if isinstance(exc, (ModelError, InvalidInputError)):
                     raise
                 raise ModelError(
                     f"flavor {flavor.name!r} could not save the model in format {fmt!r}: "
                     f"{type(exc).__name__}: {exc}"
                 ) from exc
+            shutil.rmtree(stage, ignore_errors=True)
             failed.append(f"format {fmt!r} was not written ({type(exc).__name__}: {exc})")
             continue
-        if stage is not root:
+        if not in_place:
             for rel in files:
                 dest = root / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)

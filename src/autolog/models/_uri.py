@@ -68,16 +68,9 @@ def _runs(uri: str) -> Resolved:
             "for example runs:/0a1b2c.../model"
         )
     import autolog
-    from autolog.store import _registry
-    from autolog.store.sql import _peek
+    from autolog.store._registry import run_artifact_uri
 
-    tracking_uri = autolog.get_tracking_uri()
-    root = None
-    if not _registry.is_open(tracking_uri):
-        root = _peek.run_artifact_uri(tracking_uri, run_id)  # a fresh process skips SQLAlchemy
-    if root is None:
-        root = _registry.open_store(tracking_uri).get_run(run_id).info.artifact_uri
-    root = root.rstrip("/")
+    root = run_artifact_uri(autolog.get_tracking_uri(), run_id).rstrip("/")
     resolved = _download(f"{root}/{path.strip('/')}")
     resolved.run_id = run_id
     return resolved

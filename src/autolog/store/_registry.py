@@ -50,9 +50,19 @@ def _key(uri: str) -> str:
     return uri if uri_scheme(uri) != "file" else os.path.abspath(uri.removeprefix("file://"))
 
 
-def is_open(uri: str) -> bool:
-    """Whether this process has opened the store for ``uri`` already."""
-    return _key(uri) in _open_stores
+def run_artifact_uri(uri: str, run_id: str) -> str:
+    """The artifact URI of run ``run_id`` in the store ``uri`` names.
+
+    A process that has not opened that store yet (loading a model by ``runs:/`` in a fresh
+    process) reads a local SQLite store of the built-in kind directly, without importing
+    SQLAlchemy; whatever that read cannot tell, the opened store answers (or refuses)."""
+    if _key(uri) not in _open_stores:
+        from autolog.store.sql import _peek
+
+        found = _peek.run_artifact_uri(uri, run_id)
+        if found is not None:
+            return found
+    return open_store(uri).get_run(run_id).info.artifact_uri
 
 
 def open_store(uri: str) -> Store:

@@ -73,7 +73,6 @@ def check_run_id(run_id: Any) -> str:
     return run_id
 
 
-
 def _run_tags(
     tags: dict[str, Any] | None, run_name: str | None, parent_run_id: str | None
 ) -> tuple[dict[str, str], str]:

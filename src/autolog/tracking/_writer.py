@@ -145,17 +145,13 @@ class Writer:
             while len(self.queue) > _BATCH:
                 self._write_locked(_BATCH)
             popleft = self.queue.popleft
-            entries = [popleft() for _ in range(len(self.queue))]
-            mine = [e for e in entries if e[2] == run_id and e[1] is store]
-            if len(mine) < len(entries):
-                self._write_entries([e for e in entries if not (e[2] == run_id and e[1] is store)])
-            if not mine:
-                return False
-            points, params, tags = _batch(mine)
-            metrics = [Metric(*point) for point in points]
-            return self._persist(
-                lambda: end(metrics, list(params.values()), list(tags.values())), run_id, points, params, tags
-            )
+            mine: list[Entry] = []
+            others: list[Entry] = []
+            for entry in [popleft() for _ in range(len(self.queue))]:
+                (mine if entry[2] == run_id and entry[1] is store else others).append(entry)
+            if others:
+                self._write_entries(others)
+            return bool(mine) and self._persist_batch(run_id, mine, end)
 
     def _write_some(self, limit: int) -> None:
         with self._drain_lock:
@@ -184,11 +180,16 @@ class Writer:
         if len(points) == len(entries):  # metrics only, the common case: no entity per point
             self._persist(lambda: store.log_metric_points(run_id, points), run_id, points, {}, {})
             return
+        self._persist_batch(run_id, entries, lambda m, p, t: store.log_batch(run_id, m, p, t))
+
+    def _persist_batch(
+        self, run_id: str, entries: list[Entry], write: Callable[[list[Metric], list[Param], list[RunTag]], Any]
+    ) -> bool:
+        """``write(metrics, params, tags)`` of one run's entries, through ``_persist``."""
         points, params, tags = _batch(entries)
         metrics = [Metric(*point) for point in points]
-        self._persist(
-            lambda: store.log_batch(run_id, metrics, list(params.values()), list(tags.values())),
-            run_id, points, params, tags,
+        return self._persist(
+            lambda: write(metrics, list(params.values()), list(tags.values())), run_id, points, params, tags
         )
 
     def _persist(

@@ -15,8 +15,9 @@ A training loop has no ``fit`` to wrap, so the parts every loop uses are watched
 
 Per batch and per loss the wrappers do one thread-local lookup, and for losses one detach and
 one in-place add: no ``.item()``, no device synchronisation. These patches are ``hot``: plain
-function wrappers, which cost about half of a wrapt proxy per call in a training loop. Under ``torch.distributed`` with
-a rank other than 0 no session is opened, so nothing at all is recorded there.
+function wrappers, which cost about half of a wrapt proxy per call in a training loop. Under
+``torch.distributed`` with a rank other than 0 no session is opened, so nothing at all is
+recorded there.
 """
 
 from __future__ import annotations

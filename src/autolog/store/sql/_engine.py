@@ -215,8 +215,7 @@ class Database:
     def write(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` in one write transaction, retried whole if the database is busy."""
         if self._write_lock is not None:
-            with self._write_lock:
-                return self._guard(lambda: _retry(lambda: self._held_write(work), self.dialect, self.target.display))
+            return self._sqlite_write(work, driver=False)
 
         def attempt() -> T:
             with self.engine.connect() as conn:
@@ -233,10 +232,14 @@ class Database:
         whose own per-statement cost is a fraction of SQLAlchemy's around it."""
         if self._write_lock is None:
             return self.write(work)
-        with self._write_lock:
-            return self._guard(lambda: _retry(lambda: self._held_write(work, driver=True), self.dialect, self.target.display))
+        return self._sqlite_write(work, driver=True)
 
-    def _held_write(self, work: Callable[[Any], T], driver: bool = False) -> T:
+    def _sqlite_write(self, work: Callable[[Any], T], driver: bool) -> T:
+        assert self._write_lock is not None
+        with self._write_lock:
+            return self._guard(lambda: _retry(lambda: self._held_write(work, driver), self.dialect, self.target.display))
+
+    def _held_write(self, work: Callable[[Any], T], driver: bool) -> T:
         """SQLite: writes are one at a time anyway (the write lock), so they share one held
         connection; a pool checkout, check-in and reset per transaction cost more than the
         small transactions of a run's life. A connection that failed is dropped, and one

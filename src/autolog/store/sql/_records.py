@@ -88,7 +88,8 @@ _RUN_STATE = (
 )
 #: params read back per statement; one statement is compiled per length up to this
 _KEYS_PER_READ = 64
-_KV_COLUMNS = ("run_id", "key", "value")
+#: the columns of the params and tags tables, in the order rows are handed to the driver
+KV_COLUMNS = ("run_id", "key", "value")
 
 
 def _params_stored(n: int) -> Any:
@@ -164,7 +165,7 @@ def write_batch(
         _insert_params(conn, run_id, params)
     if tags:
         _driver.execute_rows(
-            conn, "tags_upsert", lambda: _statement(conn, "tags"), _KV_COLUMNS,
+            conn, "tags_upsert", lambda: _statement(conn, "tags"), KV_COLUMNS,
             [(run_id, k, v) for k, v in sorted(tags.items())],
         )
     if metrics[0]:
@@ -175,7 +176,7 @@ def _insert_params(conn: Connection, run_id: str, params: dict[str, str]) -> Non
     # insert first, compare after: a concurrent writer's value is then visible (PostgreSQL
     # waits for it at the conflict), so a changed value can never slip through unnoticed
     _driver.execute_rows(
-        conn, "params_upsert", lambda: _statement(conn, "params"), _KV_COLUMNS,
+        conn, "params_upsert", lambda: _statement(conn, "params"), KV_COLUMNS,
         [(run_id, k, v) for k, v in sorted(params.items())],
     )
     keys = list(params)

@@ -57,7 +57,6 @@ _DELETED = LifecycleStage.DELETED.value
 _INSERT_RUN = t.runs.insert().inline()  # no RETURNING: the id is ours
 #: SET takes the columns named in the parameters; the row comes back through RETURNING
 _RUN_COLUMNS = tuple(column.name for column in t.runs.c)
-_KV_COLUMNS = ("run_id", "key", "value")
 
 
 def _update_live_run(columns: Sequence[str]) -> Any:
@@ -323,7 +322,7 @@ class SqlStore(SqlRegistry, Store):
                 (new.run_id, k, v) for new, run_params in zip(news, params) for k, v in run_params.items()
             ]
             if param_rows:
-                _driver.execute_rows(conn, "insert_params", t.params.insert, _KV_COLUMNS, param_rows)
+                _driver.execute_rows(conn, "insert_params", t.params.insert, rec.KV_COLUMNS, param_rows)
             if rows:
                 rec.insert_metrics(conn, rows, sorted(chain.from_iterable(latest)))
             return [
@@ -457,8 +456,7 @@ class SqlStore(SqlRegistry, Store):
 
                 raise ParamChangedError(run_id, key, clean_params[key], value)
             clean_params[key] = value
-        clean_tags = {check.check_key(tg.key, "tag key"): check.tag_value(tg.key, tg.value) for tg in tags}
-        return rows, clean_params, clean_tags
+        return rows, clean_params, _clean_tags(tags)
 
     def log_metric_points(
         self, run_id: str, points: Sequence[tuple[str, float, int, int]]
@@ -598,7 +596,7 @@ def _insert_runs(conn: Connection, experiment_id: str, news: Sequence[_NewRun]) 
         raise InvalidInputError(f"a run with id {taken} already exists") from None
     tag_rows = [(new.run_id, k, v) for new in news for k, v in new.tags.items()]
     if tag_rows:
-        _driver.execute_rows(conn, "insert_tags", t.tags.insert, _KV_COLUMNS, tag_rows)
+        _driver.execute_rows(conn, "insert_tags", t.tags.insert, rec.KV_COLUMNS, tag_rows)
     experiment_id = str(experiment.experiment_id)
     return [
         Run(
