@@ -24,7 +24,7 @@ marker = store / ".complete"
 
 if not marker.exists():
     import autolog
-    from autolog.tracking._entities import Metric, Param, RunTag
+    from autolog.core._entities import Metric, Param, RunTag
 
     autolog.set_tracking_uri(str(store))
     backend = autolog.Client().store

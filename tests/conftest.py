@@ -204,7 +204,7 @@ def fresh_postgres_uri(
 
     import psycopg
 
-    from autolog.store._registry import forget_store
+    from autolog.store._by_uri import forget_store
 
     template, artifacts = _postgres_template
     monkeypatch.setenv("AUTOLOG_ARTIFACT_ROOT", artifacts)

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from autolog._version import __version__ as __version__
 
 from autolog import errors
 from autolog.tracking._client import Client
-from autolog.tracking._entities import (
+from autolog.core._entities import (
     Experiment,
     FileInfo,
     Metric,
@@ -134,7 +134,7 @@ __all__ = [
 if TYPE_CHECKING:
     from autolog.autologging import disable, enable, enabled
     from autolog.models import Flavor, LoadedModel, ModelInfo, load_model, log_model, save_model
-    from autolog.registry import register_model
+    from autolog.tracking._register import register_model
     from autolog.models._signature import (
         ColSpec,
         ParamSchema,
@@ -161,7 +161,7 @@ _LAZY = {
     "TensorSpec": "autolog.models._signature",
     "ParamSchema": "autolog.models._signature",
     "ParamSpec": "autolog.models._signature",
-    "register_model": "autolog.registry",
+    "register_model": "autolog.tracking._register",
     "enable": "autolog.autologging",
     "disable": "autolog.autologging",
     "enabled": "autolog.autologging",

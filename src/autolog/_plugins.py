@@ -1,4 +1,4 @@
-"""One small registry for the three plugin groups: flavors, stores, artifact stores.
+"""The plugin groups (entry-point groups): flavors, stores, artifact stores.
 
 Entry points are read lazily, once per group per process, and each entry stays a lazy
 ``"module:attr"`` string until it is first used, so ``import autolog`` loads no plugin.
@@ -57,7 +57,7 @@ class Entry:
         )
 
 
-class Registry:
+class PluginGroup:
     """Plugins of one entry-point group, keyed by name."""
 
     def __init__(self, group: str) -> None:
@@ -132,6 +132,6 @@ class _ObjectEntry(Entry):
         return self.obj  # type: ignore[attr-defined]
 
 
-flavors = Registry("autolog.flavors")
-stores = Registry("autolog.stores")
-artifact_stores = Registry("autolog.artifact_stores")
+flavors = PluginGroup("autolog.flavors")
+stores = PluginGroup("autolog.stores")
+artifact_stores = PluginGroup("autolog.artifact_stores")

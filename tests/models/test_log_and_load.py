@@ -18,7 +18,7 @@ import autolog
 from autolog.errors import InvalidInputError, NotFoundError, UntrustedPickleWarning
 from autolog.models import _load
 from autolog.store import open_artifact_store
-from autolog.tracking._tags import LOGGED_MODELS
+from autolog.core._tags import LOGGED_MODELS
 
 
 class Tripler:
@@ -182,7 +182,7 @@ def test_the_store_is_opened_whenever_a_direct_read_cannot_tell(
 ) -> None:
     import sqlite3
 
-    from autolog.store._registry import forget_store
+    from autolog.store._by_uri import forget_store
     from autolog.store.sql import _peek
 
     tracking = str(tmp_path / "runs")

@@ -14,7 +14,7 @@ from autolog.store import open_artifact_store
 from autolog.store.artifacts import LocalArtifactStore
 from autolog.store.artifacts._files import atomic_write
 from autolog.testing import ArtifactStoreConformance
-from autolog.tracking._entities import FileInfo
+from autolog.core._entities import FileInfo
 
 needs_symlinks = pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symlinks here")
 

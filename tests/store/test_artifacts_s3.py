@@ -13,7 +13,7 @@ import pytest
 from autolog.errors import UnsafeArtifactPathError
 from autolog.store import open_artifact_store
 from autolog.testing import ArtifactStoreConformance
-from autolog.tracking._entities import FileInfo
+from autolog.core._entities import FileInfo
 
 BUCKET = "autolog-test"  # created by the s3_endpoint fixture
 

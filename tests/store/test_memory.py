@@ -9,10 +9,10 @@ import pytest
 
 from autolog.errors import InvalidInputError
 from autolog.store import open_store
-from autolog.store._registry import forget_store
+from autolog.store._by_uri import forget_store
 from autolog.store.memory import MemoryStore
 from autolog.testing import StoreConformance
-from autolog.tracking._entities import Metric, RunStatus, ViewType
+from autolog.core._entities import Metric, RunStatus, ViewType
 
 
 class TestMemoryStore(StoreConformance):

@@ -17,7 +17,7 @@ PROCESSES, THREADS, POINTS, BATCH = 4, 4, 2_000, 50
 _WRITER = """
 import json, sys, threading
 from autolog.store.sql import SqlStore
-from autolog.tracking._entities import Metric, Param, RunTag
+from autolog.core._entities import Metric, Param, RunTag
 uri, own, shared, proc = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 threads, points, batch = int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
 store = SqlStore.from_uri(uri)
@@ -45,7 +45,7 @@ _PARAM_RACE = """
 import sys
 from autolog.errors import ParamChangedError
 from autolog.store.sql import SqlStore
-from autolog.tracking._entities import Param
+from autolog.core._entities import Param
 store = SqlStore.from_uri(sys.argv[1])
 try:
     store.log_batch(sys.argv[2], params=[Param("winner", sys.argv[3])])
@@ -118,7 +118,7 @@ def test_param_race_between_processes_has_one_winner(uri: str, store: SqlStore) 
 _FORKED = """
 import os, sys
 from autolog.store.sql import SqlStore
-from autolog.tracking._entities import Metric, RunStatus
+from autolog.core._entities import Metric, RunStatus
 store = SqlStore.from_uri(sys.argv[1])
 experiment = store.create_experiment("forked")
 before = store.create_run(experiment, "parent", 1).info.run_id

@@ -16,15 +16,15 @@ import sqlalchemy as sa
 from autolog.store._liveness import is_process_gone, this_host
 from autolog.store.sql import SqlStore
 from autolog.store.sql import _schema as t
-from autolog.tracking import _tags
-from autolog.tracking._entities import RunStatus, RunTag
-from autolog.tracking._search import parse_filter
+from autolog.core import _tags
+from autolog.core._entities import RunStatus, RunTag
+from autolog.core._search import parse_filter
 
 _CHILD = """
 import os, sys, time
 from autolog.store._liveness import this_host
 from autolog.store.sql import SqlStore
-from autolog.tracking._entities import RunTag
+from autolog.core._entities import RunTag
 store = SqlStore.from_uri(sys.argv[1])
 tags = [RunTag("autolog.host", this_host()), RunTag("autolog.pid", str(os.getpid()))]
 run = store.create_run("0", "someone", int(time.time() * 1000), tags=tags)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from autolog.store.sql import SqlStore
-from autolog.tracking._entities import Metric
+from autolog.core._entities import Metric
 
 _SPECIAL = (math.nan, math.inf, -math.inf, 5e-324, 1.7976931348623157e308)
 

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from autolog.store._base import Store
+from autolog.core._store import Store
 from autolog.store.memory import MemoryStore
 from autolog.store.sql import SqlStore
 from autolog.store.sql import _records
-from autolog.tracking._entities import Metric, Param, RunStatus, RunTag, ViewType
-from autolog.tracking._search import parse_filter, parse_order_by
+from autolog.core._entities import Metric, Param, RunStatus, RunTag, ViewType
+from autolog.core._search import parse_filter, parse_order_by
 
 _LONG = "v" * 250
 # name: (metrics, params, tags); start times follow the list, so every order is total

@@ -13,9 +13,9 @@ import pytest
 
 from autolog.errors import InvalidInputError, StoreError
 from autolog.store import open_store
-from autolog.store._registry import forget_store
+from autolog.store._by_uri import forget_store
 from autolog.store.sql import SqlStore, _engine
-from autolog.tracking._entities import Metric
+from autolog.core._entities import Metric
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ import pytest
 import autolog
 from autolog import Client, Metric, Param, RunStatus, RunTag, ViewType
 from autolog.errors import InvalidInputError, NotFoundError, ParamChangedError, RunStateError
-from autolog.tracking import _tags
+from autolog.core import _tags
 
 
 @pytest.fixture(params=["memory", "sqlite-dir"])

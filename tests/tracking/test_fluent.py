@@ -15,7 +15,7 @@ import pytest
 
 import autolog
 from autolog.errors import InvalidInputError, NotFoundError, ParamChangedError, RunStateError
-from autolog.tracking import _tags
+from autolog.core import _tags
 
 
 @pytest.fixture(params=["memory", "sqlite-dir"])

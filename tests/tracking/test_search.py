@@ -7,8 +7,8 @@ import math
 import pytest
 
 from autolog.errors import FilterSyntaxError, InvalidInputError
-from autolog.tracking._entities import Experiment, Run, RunData, RunInfo, RunStatus
-from autolog.tracking._search import (
+from autolog.core._entities import Experiment, Run, RunData, RunInfo, RunStatus
+from autolog.core._search import (
     And,
     Comparison,
     Or,

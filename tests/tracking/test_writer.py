@@ -13,7 +13,7 @@ import pytest
 import autolog
 from autolog.errors import BackgroundWriteError, ParamChangedError, RunStateError
 from autolog.tracking import _writer
-from autolog.tracking._entities import Param, RunStatus
+from autolog.core._entities import Param, RunStatus
 
 
 @pytest.fixture(params=["memory", "sqlite-dir"])

@@ -8,7 +8,7 @@ from autolog._cli._output import CliError
 
 if TYPE_CHECKING:
     from autolog.tracking._client import Client
-    from autolog.tracking._entities import Experiment
+    from autolog.core._entities import Experiment
 
 
 def client(args: Any) -> Client:

@@ -21,11 +21,11 @@ def _version(dist: str) -> str | None:
 
 
 def _store_report(uri: str) -> dict[str, Any]:
-    from autolog.store._registry import uri_scheme
+    from autolog.store._by_uri import uri_scheme
 
     report: dict[str, Any] = {"tracking_uri": uri, "scheme": uri_scheme(uri)}
     try:
-        from autolog.store._registry import open_store
+        from autolog.store._by_uri import open_store
 
         store = open_store(uri)
     except Exception as exc:  # the report is the point: say what is wrong, keep going

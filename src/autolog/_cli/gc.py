@@ -17,7 +17,7 @@ def _size(store: Any, path: str | None = None) -> int:
 
 def gc(args: Any) -> int:
     """Delete the artifacts of every deleted run, except runs whose models are registered."""
-    from autolog.registry._store import RegistryStore
+    from autolog.core._model_store import RegistryStore
     from autolog.store import open_artifact_store
 
     c = client(args)

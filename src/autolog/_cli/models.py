@@ -69,7 +69,7 @@ def versions(args: Any) -> int:
 
 
 def register_model(args: Any) -> int:
-    from autolog.registry import register_model as register
+    from autolog.tracking._register import register_model as register
 
     version = register(args.model_uri, args.name, tags=parse_tags(args.tag))
     if args.description:

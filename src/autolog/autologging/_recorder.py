@@ -31,7 +31,7 @@ from typing import Any
 
 from autolog.autologging import _config
 from autolog.autologging._safe import _safe
-from autolog.tracking import _tags
+from autolog.core import _tags
 
 #: param values longer than this are cut, with a marker saying so (the store refuses > 6000)
 MAX_PARAM_CHARS = 500
@@ -230,7 +230,7 @@ class TrainingCall:
     def child(self, run_name: str, tags: Mapping[str, Any] | None = None) -> ChildRun:
         """A child run of this call's run (a search candidate), collected in memory until
         ``record_children`` writes it."""
-        from autolog.tracking._client import now_ms
+        from autolog.core._clock import now_ms
 
         config = self.recorder.config
         child = ChildRun(run_name, now_ms())
@@ -413,8 +413,8 @@ def _log_into_any_run(run_id: str, metrics: Mapping[str, float]) -> None:
     """Metrics into a run that may have ended: reopened for the write, then ended again with
     its own status and end time."""
     import autolog
-    from autolog.tracking._entities import Metric, RunStatus
-    from autolog.tracking._client import now_ms
+    from autolog.core._entities import Metric, RunStatus
+    from autolog.core._clock import now_ms
 
     client = autolog.Client()
     run = client.get_run(run_id)

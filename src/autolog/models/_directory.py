@@ -279,7 +279,7 @@ def _fill(
 
 
 def _own_version() -> str:
-    from autolog import __version__
+    from autolog._version import __version__
 
     return __version__
 

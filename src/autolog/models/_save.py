@@ -167,16 +167,16 @@ def log_model(
 
     ``registered_model_name`` also registers it as the next version of that registered
     model (see ``autolog.register_model``); ``registered_model_version`` says which."""
-    import autolog
     from autolog.store import open_artifact_store
+    from autolog.tracking import _fluent
 
     if not isinstance(name, str) or not name.strip("/ "):
         raise InvalidInputError(f"name must be a relative artifact path like 'model', got {name!r}")
     name = name.strip("/")
-    run = autolog.active_run()
+    run = _fluent.active_run()
     fresh = run is None
     if run is None:
-        run = autolog.start_run()
+        run = _fluent.start_run()
     run_id = run.info.run_id
     artifacts = open_artifact_store(run.info.artifact_uri)
     if artifacts.list_artifacts(name):
@@ -197,12 +197,12 @@ def log_model(
             local = Path(tmp) / "model"
             doc, sizes = _write(model, local, **options)
             artifacts.log_artifacts(str(local), name)
-    _record_history(autolog, run_id, name, doc, sum(sizes.values()), fresh)
+    _record_history(run_id, name, doc, sum(sizes.values()), fresh)
     info = _info(doc, sizes, f"runs:/{run_id}/{name}", signature)
     if registered_model_name is not None:
         from dataclasses import replace
 
-        from autolog.registry import register_model
+        from autolog.tracking._register import register_model
 
         version = register_model(info.model_uri, registered_model_name)
         info = replace(info, registered_model_version=version.version)
@@ -219,19 +219,18 @@ def note_new_run(tracking_uri: str, run_id: str) -> None:
             _histories.popitem(last=False)
 
 
-def _record_history(
-    autolog: Any, run_id: str, name: str, doc: dict[str, Any], size: int, fresh: bool
-) -> None:
+def _record_history(run_id: str, name: str, doc: dict[str, Any], size: int, fresh: bool) -> None:
     """Append this model to the run's ``autolog.log-model.history`` tag (a JSON list)."""
-    from autolog.tracking._tags import LOGGED_MODELS
+    from autolog.core._tags import LOGGED_MODELS
+    from autolog.tracking import _fluent
 
-    key = (autolog.get_tracking_uri(), run_id)
+    key = (_fluent.get_tracking_uri(), run_id)
     with _histories_lock:
         known = [] if fresh else _histories.get(key)
     if known is not None:
         history = list(known)
     else:
-        current = autolog.get_run(run_id).data.tags.get(LOGGED_MODELS)
+        current = _fluent.get_run(run_id).data.tags.get(LOGGED_MODELS)
         try:
             history = json.loads(current) if current else []
         except ValueError:  # someone else's value in our tag: start afresh rather than fail
@@ -250,7 +249,7 @@ def _record_history(
     while len(text) > _HISTORY_LIMIT and len(history) > 1:
         history.pop(0)
         text = json.dumps(history, separators=(",", ":"))
-    autolog.set_tag(LOGGED_MODELS, text)
+    _fluent.set_tag(LOGGED_MODELS, text)
     with _histories_lock:
         _histories[key] = history
         _histories.move_to_end(key)

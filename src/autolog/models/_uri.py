@@ -35,7 +35,7 @@ Resolver = Callable[[str], Resolved]
 
 
 def _scheme(uri: str) -> str:
-    from autolog.store._registry import uri_scheme
+    from autolog.store._by_uri import uri_scheme
 
     return uri_scheme(uri)
 
@@ -67,19 +67,19 @@ def _runs(uri: str) -> Resolved:
             f"model URI {uri!r} is not of the form runs:/<run_id>/<artifact path>, "
             "for example runs:/0a1b2c.../model"
         )
-    import autolog
-    from autolog.store._registry import run_artifact_uri
+    from autolog.store._by_uri import run_artifact_uri
+    from autolog.tracking._fluent import get_tracking_uri
 
-    root = run_artifact_uri(autolog.get_tracking_uri(), run_id).rstrip("/")
+    root = run_artifact_uri(get_tracking_uri(), run_id).rstrip("/")
     resolved = _download(f"{root}/{path.strip('/')}")
     resolved.run_id = run_id
     return resolved
 
 
 def _models(uri: str) -> Resolved:
-    from autolog.registry._uri import lookup
+    from autolog.tracking._client import Client
 
-    version = lookup(uri)
+    version = Client().get_model_version_by_uri(uri)
     resolved = resolve(version.source)
     resolved.run_id = resolved.run_id or version.run_id
     return resolved

@@ -13,17 +13,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["ModelEvent", "ModelVersion", "RegisteredModel", "register_model"]
+__all__ = ["ModelEvent", "ModelVersion", "RegisteredModel"]
 
 if TYPE_CHECKING:
-    from autolog.registry._entities import ModelEvent, ModelVersion, RegisteredModel
-    from autolog.registry._fluent import register_model
+    from autolog.core._model_entities import ModelEvent, ModelVersion, RegisteredModel
 
 _LAZY = {
-    "ModelEvent": "autolog.registry._entities",
-    "ModelVersion": "autolog.registry._entities",
-    "RegisteredModel": "autolog.registry._entities",
-    "register_model": "autolog.registry._fluent",
+    "ModelEvent": "autolog.core._model_entities",
+    "ModelVersion": "autolog.core._model_entities",
+    "RegisteredModel": "autolog.core._model_entities",
 }
 
 

@@ -10,25 +10,19 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from autolog.errors import InvalidInputError, NotFoundError
-from autolog.registry import _validate as check
-from autolog.tracking import _validation
+from autolog.core import _model_rules as check
+from autolog.core import _rules
 
 if TYPE_CHECKING:
-    from autolog.registry._entities import ModelEvent, ModelVersion, RegisteredModel
-    from autolog.registry._store import RegistryStore
-    from autolog.store._base import Store
+    from autolog.core._model_entities import ModelEvent, ModelVersion, RegisteredModel
+    from autolog.core._model_store import RegistryStore
+    from autolog.core._store import Store
 
 def _tags(tags: dict[str, Any] | None) -> dict[str, str]:
     return {
-        _validation.check_key(k, "tag key"): _validation.tag_value(k, v)
+        _rules.check_key(k, "tag key"): _rules.tag_value(k, v)
         for k, v in (tags or {}).items()
     }
-
-
-def _user() -> str:
-    from autolog.tracking import _context
-
-    return _context.user()
 
 
 def run_id_of(source: str) -> str | None:
@@ -46,9 +40,13 @@ class RegistryClient:
     def store(self) -> Store:  # provided by Client
         raise NotImplementedError
 
+    def _user(self) -> str:
+        """Who makes a change, for the model's history (provided by Client)."""
+        raise NotImplementedError
+
     @property
     def _registry(self) -> RegistryStore:
-        from autolog.registry._store import RegistryStore
+        from autolog.core._model_store import RegistryStore
 
         store = self.store
         if not isinstance(store, RegistryStore):
@@ -61,7 +59,7 @@ class RegistryClient:
     ) -> RegisteredModel:
         """Create an empty registered model; a name in use raises InvalidInputError."""
         return self._registry.create_registered_model(
-            check.model_name(name), check.text(description, "description"), _tags(tags), _user()
+            check.model_name(name), check.text(description, "description"), _tags(tags), self._user()
         )
 
     def get_registered_model(self, name: str) -> RegisteredModel:
@@ -71,7 +69,7 @@ class RegistryClient:
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
         """Rename a model; its versions, aliases and history follow. Old URIs stop working."""
         return self._registry.rename_registered_model(
-            check.model_name(name), check.model_name(new_name), _user()
+            check.model_name(name), check.model_name(new_name), self._user()
         )
 
     def update_registered_model(self, name: str, description: str) -> RegisteredModel:
@@ -111,6 +109,56 @@ class RegistryClient:
         found = _search.select(self._registry.list_registered_models(), node, keys, _search.MODEL_ORDER)
         return found[: _max(max_results)]
 
+    def _source(self, source: Any) -> tuple[str, str | None]:
+        """Check a model URI given as a version's source; models:/ URIs are resolved first."""
+        import os
+
+        if isinstance(source, os.PathLike):
+            source = os.fspath(source)
+        if not isinstance(source, str) or not source.strip():
+            raise InvalidInputError(f"a model source must be a non-empty model URI or path, got {source!r}")
+        if source.startswith("models:"):
+            version = self.get_model_version_by_uri(source)
+            return version.source, version.run_id
+        from autolog.store._by_uri import uri_scheme
+
+        if uri_scheme(source) == "file":
+            path = os.path.abspath(os.path.expanduser(source.removeprefix("file://")))
+            if not os.path.isdir(path):
+                raise InvalidInputError(
+                    f"model source {source!r} is not a directory; pass the model directory "
+                    "save_model wrote, or a runs:/<run_id>/<path> URI"
+                )
+            return path, None
+        return source, run_id_of(source)
+
+    def get_model_version_by_uri(self, uri: str) -> ModelVersion:
+        """The version a ``models:/<name>/<version>``, ``models:/<name>@<alias>`` or
+        ``models:/<name>/latest`` URI names (NotFoundError listing what exists)."""
+        from autolog.registry._uri import parse
+
+        parsed = parse(uri)
+        if parsed.alias is not None:
+            return self.get_model_version_by_alias(parsed.name, parsed.alias)
+        if parsed.latest:
+            return self.get_latest_version(parsed.name)
+        assert parsed.version is not None
+        return self.get_model_version(parsed.name, parsed.version)
+
+    def _register(self, model_uri: str, name: str, tags: dict[str, Any] | None) -> ModelVersion:
+        """The next version of ``name`` for ``model_uri``, creating the model when new."""
+        name = check.model_name(name)
+        source, run_id = self._source(model_uri)
+        if run_id is not None:
+            self._check_run(run_id)  # an unknown run fails here, before anything is written
+        return self._registry.create_model_version(
+            name, source, run_id, _tags(tags), "", self._user(), create_model=True
+        )
+
+    def _check_run(self, run_id: str) -> None:
+        """NotFoundError when the tracking store has no run ``run_id`` (provided by Client)."""
+        raise NotImplementedError
+
     # -- versions -------------------------------------------------------------------------
     def create_model_version(
         self,
@@ -124,10 +172,10 @@ class RegistryClient:
 
         Versions count 1, 2, 3, ... per name, safely across processes.
         """
-        source, found_run = _source(source)
+        source, found_run = self._source(source)
         return self._registry.create_model_version(
             check.model_name(name), source, run_id or found_run, _tags(tags),
-            check.text(description, "description"), _user(), create_model=False,
+            check.text(description, "description"), self._user(), create_model=False,
         )
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
@@ -160,7 +208,7 @@ class RegistryClient:
         """Delete a version. Aliases pointing at it are removed too: returns them, and logs a
         warning on the ``autolog.registry`` logger naming them."""
         name, number = check.model_name(name), check.version(version)
-        removed = self._registry.delete_model_version(name, number, _user())
+        removed = self._registry.delete_model_version(name, number, self._user())
         if removed:
             import logging
 
@@ -203,12 +251,12 @@ class RegistryClient:
         Aliases that read like versions ('v3', '3', 'latest') are refused.
         """
         self._registry.set_registered_model_alias(
-            check.model_name(name), check.alias(alias), check.version(version), _user()
+            check.model_name(name), check.alias(alias), check.version(version), self._user()
         )
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         """Remove an alias; NotFoundError listing the aliases if it does not exist."""
-        self._registry.delete_registered_model_alias(check.model_name(name), alias, _user())
+        self._registry.delete_registered_model_alias(check.model_name(name), alias, self._user())
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         """The version an alias points at."""
@@ -225,28 +273,3 @@ def _max(value: int) -> int:
         raise InvalidInputError(f"max_results must be a positive integer, got {value!r}")
     return value
 
-
-def _source(source: Any) -> tuple[str, str | None]:
-    """Check a model URI given as a version's source; models:/ URIs are resolved first."""
-    import os
-
-    if isinstance(source, os.PathLike):
-        source = os.fspath(source)
-    if not isinstance(source, str) or not source.strip():
-        raise InvalidInputError(f"a model source must be a non-empty model URI or path, got {source!r}")
-    if source.startswith("models:"):
-        from autolog.registry._uri import lookup
-
-        version = lookup(source)
-        return version.source, version.run_id
-    from autolog.store._registry import uri_scheme
-
-    if uri_scheme(source) == "file":
-        path = os.path.abspath(os.path.expanduser(source.removeprefix("file://")))
-        if not os.path.isdir(path):
-            raise InvalidInputError(
-                f"model source {source!r} is not a directory; pass the model directory "
-                "save_model wrote, or a runs:/<run_id>/<path> URI"
-            )
-        return path, None
-    return source, run_id_of(source)

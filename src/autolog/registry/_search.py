@@ -1,6 +1,6 @@
 """Search filters over registered models and model versions.
 
-The grammar is the tracking filter language's (``autolog.tracking._search``): comparisons,
+The grammar is the tracking filter language's (``autolog.core._search``): comparisons,
 ``LIKE``/``ILIKE``, ``IN``, ``AND``/``OR`` and parentheses, over ``tags.<key>`` and the
 attributes listed below. A registry holds hundreds of names, not millions of runs, so every
 backend evaluates the parsed filter here in Python; both stores therefore agree exactly.
@@ -13,9 +13,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar, Union
 
 from autolog.errors import FilterSyntaxError, InvalidInputError
-from autolog.registry._entities import ModelVersion, RegisteredModel
-from autolog.tracking._search import MISSING, Node, OrderKey, _Parser
-from autolog.tracking._search import matches as _matches
+from autolog.core._model_entities import ModelVersion, RegisteredModel
+from autolog.core._search import MISSING, Node, OrderKey, _Parser
+from autolog.core._search import matches as _matches
 
 MODEL_ATTRIBUTES: dict[str, type] = {
     "name": str,

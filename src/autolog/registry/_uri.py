@@ -1,15 +1,11 @@
 """``models:/`` URIs: ``models:/<name>/<version>``, ``models:/<name>@<alias>``,
-``models:/<name>/latest``, resolved through the registry of the current tracking URI."""
+``models:/<name>/latest``, parsed here; ``Client.get_model_version_by_uri`` resolves them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from autolog.errors import InvalidInputError
-
-if TYPE_CHECKING:
-    from autolog.registry._entities import ModelVersion
 
 _FORMS = "models:/<name>/<version>, models:/<name>@<alias> or models:/<name>/latest"
 
@@ -41,16 +37,3 @@ def parse(uri: str) -> ModelsUri:
             return ModelsUri(name, version=int(tail))
     raise InvalidInputError(f"model URI {uri!r} is not of the form {_FORMS}")
 
-
-def lookup(uri: str, tracking_uri: str | None = None) -> ModelVersion:
-    """The model version a ``models:/`` URI names (NotFoundError listing what exists)."""
-    from autolog.tracking._client import Client
-
-    parsed = parse(uri)
-    client = Client(tracking_uri)
-    if parsed.alias is not None:
-        return client.get_model_version_by_alias(parsed.name, parsed.alias)
-    if parsed.latest:
-        return client.get_latest_version(parsed.name)
-    assert parsed.version is not None
-    return client.get_model_version(parsed.name, parsed.version)

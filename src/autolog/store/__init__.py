@@ -4,7 +4,7 @@ Both are chosen by URI scheme through the entry-point groups ``autolog.stores`` 
 ``autolog.artifact_stores``; the built-ins are registered the same way in our pyproject.toml.
 """
 
-from autolog.store._base import ArtifactStore, Store
-from autolog.store._registry import open_artifact_store, open_store
+from autolog.core._store import ArtifactStore, Store
+from autolog.store._by_uri import open_artifact_store, open_store
 
 __all__ = ["Store", "ArtifactStore", "open_store", "open_artifact_store"]

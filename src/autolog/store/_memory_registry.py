@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass, field, replace
 
+from autolog.core._clock import now_ms
 from autolog.errors import InvalidInputError
-from autolog.registry import _messages as msg
-from autolog.registry._entities import EventKind, ModelEvent, ModelVersion, RegisteredModel
-from autolog.registry._store import RegistryStore
+from autolog.core import _messages as msg
+from autolog.core._model_entities import EventKind, ModelEvent, ModelVersion, RegisteredModel
+from autolog.core._model_store import RegistryStore
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass
@@ -78,10 +76,10 @@ class MemoryRegistry(RegistryStore):
 
     @staticmethod
     def _event(model: _Model, kind: EventKind, user_id: str, **fields: object) -> None:
-        model.events.append(ModelEvent(model.record.name, kind, _now_ms(), user_id, **fields))  # type: ignore[arg-type]
+        model.events.append(ModelEvent(model.record.name, kind, now_ms(), user_id, **fields))  # type: ignore[arg-type]
 
     def _touch(self, model: _Model, now: int | None = None) -> None:
-        model.record = replace(model.record, last_updated_timestamp=now or _now_ms())
+        model.record = replace(model.record, last_updated_timestamp=now or now_ms())
 
     # -- registered models ---------------------------------------------------------------
     def create_registered_model(
@@ -93,7 +91,7 @@ class MemoryRegistry(RegistryStore):
             return self._snapshot(self._create(name, description, tags, user_id))
 
     def _create(self, name: str, description: str, tags: dict[str, str], user_id: str) -> _Model:
-        now = _now_ms()
+        now = now_ms()
         model = _Model(RegisteredModel(name, now, now, description, dict(tags)))
         self._reg.models[name] = model
         self._event(model, "model_created", user_id)
@@ -168,7 +166,7 @@ class MemoryRegistry(RegistryStore):
                 model = self._create(name, "", {}, user_id)
             number = model.next_version
             model.next_version += 1
-            now = _now_ms()
+            now = now_ms()
             version = ModelVersion(
                 name, number, now, now, source, run_id, description, user_id, "READY", dict(tags)
             )
@@ -190,7 +188,7 @@ class MemoryRegistry(RegistryStore):
     def update_model_version(self, name: str, version: int, description: str) -> ModelVersion:
         with self._reg.lock:
             model, found = self._version(name, version)
-            found = replace(found, description=description, last_updated_timestamp=_now_ms())
+            found = replace(found, description=description, last_updated_timestamp=now_ms())
             model.versions[version] = found
             return self._with_aliases(model, found)
 

@@ -3,7 +3,7 @@
 Everything lives in plain dicts behind one lock; nothing survives the process. Run artifact
 roots are local directories inside a private temporary directory that is removed when the
 store is closed, collected, or the interpreter exits. Search uses the reference semantics in
-``autolog.tracking._search`` (``matches`` / ``sort_runs``), which the SQL stores match.
+``autolog.core._search`` (``matches`` / ``sort_runs``), which the SQL stores match.
 """
 
 from __future__ import annotations
@@ -13,17 +13,17 @@ import re
 import shutil
 import tempfile
 import threading
-import time
 import uuid
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from autolog.core._clock import now_ms
 from autolog.errors import InvalidInputError, NotFoundError, ParamChangedError, RunStateError
-from autolog.store._base import Store
+from autolog.core._store import Store
 from autolog.store._memory_registry import MemoryRegistry
-from autolog.tracking import _validation as check
-from autolog.tracking._entities import (
+from autolog.core import _rules as check
+from autolog.core._entities import (
     Experiment,
     LifecycleStage,
     Metric,
@@ -36,7 +36,7 @@ from autolog.tracking._entities import (
     RunTag,
     ViewType,
 )
-from autolog.tracking._search import (
+from autolog.core._search import (
     Node,
     OrderKey,
     matches,
@@ -50,8 +50,6 @@ DEFAULT_EXPERIMENT_NAME = "Default"
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass
@@ -124,7 +122,7 @@ class MemoryStore(MemoryRegistry, Store):
             self._check_name_free(name)
             experiment_id = str(self._next_experiment_id)
             self._next_experiment_id += 1
-            now = _now_ms()
+            now = now_ms()
             self._experiments[experiment_id] = _ExperimentRecord(
                 experiment_id,
                 name,
@@ -176,7 +174,7 @@ class MemoryStore(MemoryRegistry, Store):
             if new_name != record.name:
                 self._check_name_free(new_name)
             record.name = new_name
-            record.last_update_time = _now_ms()
+            record.last_update_time = now_ms()
 
     def delete_experiment(self, experiment_id: str) -> None:
         with self._lock:
@@ -197,7 +195,7 @@ class MemoryStore(MemoryRegistry, Store):
         with self._lock:
             record = self._experiment(experiment_id)
             record.tags[key] = text
-            record.last_update_time = _now_ms()
+            record.last_update_time = now_ms()
 
     # -- runs --------------------------------------------------------------------------------
     def create_run(
@@ -405,7 +403,7 @@ class MemoryStore(MemoryRegistry, Store):
 
     def _set_experiment_stage(self, record: _ExperimentRecord, stage: LifecycleStage) -> None:
         record.lifecycle_stage = stage
-        record.last_update_time = _now_ms()
+        record.last_update_time = now_ms()
         # the experiment's runs follow it, both ways (restoring brings back all of them)
         for run in self._runs.values():
             if run.info.experiment_id == record.experiment_id:

@@ -22,7 +22,7 @@ import pytest
 
 from autolog.errors import InvalidInputError, NotFoundError, UnsafeArtifactPathError
 from autolog.store import ArtifactStore, open_artifact_store
-from autolog.tracking._entities import FileInfo
+from autolog.core._entities import FileInfo
 
 UNSAFE_PATHS = [
     "../x",

@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 import pytest
 
 from autolog.errors import AutologWarning
-from autolog.tracking import _tags
+from autolog.core import _tags
 
 
 @contextmanager

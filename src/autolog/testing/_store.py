@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 
 from autolog.errors import InvalidInputError, NotFoundError, ParamChangedError, RunStateError
-from autolog.store._base import Store
-from autolog.tracking._entities import (
+from autolog.core._store import Store
+from autolog.core._entities import (
     LifecycleStage,
     Metric,
     Param,
@@ -34,7 +34,7 @@ from autolog.tracking._entities import (
     RunTag,
     ViewType,
 )
-from autolog.tracking._search import parse_filter, parse_order_by
+from autolog.core._search import parse_filter, parse_order_by
 
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 _ALL = ViewType.ALL
@@ -434,7 +434,7 @@ class StoreConformance:
             store.finish_run("0" * 32, RunStatus.FINISHED, 3000, params=[Param("p", "1")])
 
     def test_record_runs_writes_finished_runs_whole(self, store: Store, experiment_id: str) -> None:
-        from autolog.store._base import FinishedRun
+        from autolog.core._store import FinishedRun
 
         parent = self.new_run(store, experiment_id).info.run_id
         records = [
@@ -464,7 +464,7 @@ class StoreConformance:
         assert store.record_runs(experiment_id, []) == []
 
     def test_record_runs_refuses_a_deleted_experiment(self, store: Store, experiment_id: str) -> None:
-        from autolog.store._base import FinishedRun
+        from autolog.core._store import FinishedRun
 
         store.delete_experiment(experiment_id)
         record = FinishedRun(user_id="tester", start_time=1, end_time=2, status=RunStatus.FINISHED)

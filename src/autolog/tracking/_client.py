@@ -13,10 +13,12 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from autolog.core._clock import now_ms
 from autolog.errors import InvalidInputError, ParamChangedError, RunStateError
-from autolog.tracking import _context, _tags, _validation
+from autolog.tracking import _context
+from autolog.core import _tags, _rules
 from autolog.tracking import _writer as _writer_mod
-from autolog.tracking._entities import (
+from autolog.core._entities import (
     Experiment,
     FileInfo,
     LifecycleStage,
@@ -32,7 +34,7 @@ from autolog.registry._client import RegistryClient
 from autolog.tracking._writer import METRIC, PARAM, TAG
 
 if TYPE_CHECKING:
-    from autolog.store._base import ArtifactStore, Store
+    from autolog.core._store import ArtifactStore, Store
 
 # Per-process knowledge about runs, shared by every Client so that checks stay cheap:
 # runs known to be RUNNING, runs this process saw end (id -> why), params this process
@@ -53,8 +55,6 @@ def _reset_caches() -> None:
     _artifact_uris.clear()
 
 
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def run_status(status: RunStatus | str) -> RunStatus:
@@ -79,7 +79,7 @@ def _run_tags(
     """A new run's tags (system tags, then the caller's, then name and parent) and its name."""
     all_tags = _context.system_tags()
     for key, value in (tags or {}).items():
-        all_tags[_validation.check_key(key, "tag key")] = _validation.tag_value(key, value)
+        all_tags[_rules.check_key(key, "tag key")] = _rules.tag_value(key, value)
     if run_name is None:
         run_name = all_tags.get(_tags.RUN_NAME) or _context.run_name()
     elif not isinstance(run_name, str):
@@ -107,11 +107,17 @@ class Client(RegistryClient):
     def __repr__(self) -> str:
         return f"Client(tracking_uri={self.tracking_uri!r})"
 
+    def _user(self) -> str:
+        return _context.user()
+
+    def _check_run(self, run_id: str) -> None:
+        self.get_run(run_id)
+
     @property
     def store(self) -> Store:
         """The Store behind this client (opened on first use, shared per process)."""
         if self._store is None:
-            from autolog.store._registry import open_store
+            from autolog.store._by_uri import open_store
 
             self._store = open_store(self.tracking_uri)
             _opened_uris.add(self.tracking_uri)
@@ -125,7 +131,7 @@ class Client(RegistryClient):
         if not isinstance(name, str) or not name.strip():
             raise InvalidInputError(f"experiment name must be a non-empty string, got {name!r}")
         clean = {
-            _validation.check_key(k, "tag key"): _validation.tag_value(k, v)
+            _rules.check_key(k, "tag key"): _rules.tag_value(k, v)
             for k, v in (tags or {}).items()
         }
         return self.store.create_experiment(name, artifact_location, clean)
@@ -147,7 +153,7 @@ class Client(RegistryClient):
         page_token: str | None = None,
     ) -> PagedList:
         """Experiments, one page (``.token`` fetches the next); filter on ``name`` and ``tags.*``."""
-        from autolog.tracking._search import parse_filter, parse_order_by
+        from autolog.core._search import parse_filter, parse_order_by
 
         return self.store.search_experiments(
             view_type=ViewType.coerce(view_type),
@@ -176,8 +182,8 @@ class Client(RegistryClient):
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
         """Set a tag on an experiment."""
-        _validation.check_key(key, "tag key")
-        self.store.set_experiment_tag(str(experiment_id), key, _validation.tag_value(key, value))
+        _rules.check_key(key, "tag key")
+        self.store.set_experiment_tag(str(experiment_id), key, _rules.tag_value(key, value))
 
     # -- runs ---------------------------------------------------------------------------------
     def create_run(
@@ -214,7 +220,7 @@ class Client(RegistryClient):
         """Write runs that are already over, whole and at once (one transaction where the
         store can), ended now. Each of ``runs`` has ``run_name``, ``start_time`` (ms) and
         ``params``, ``metrics`` (one value each), ``tags`` dicts; system tags are added."""
-        from autolog.store._base import FinishedRun
+        from autolog.core._store import FinishedRun
 
         end = now_ms()
         records = []
@@ -325,7 +331,7 @@ class Client(RegistryClient):
 
         The result carries ``.token`` for the next page (None when there is none).
         """
-        from autolog.tracking._search import parse_filter, parse_order_by
+        from autolog.core._search import parse_filter, parse_order_by
 
         if isinstance(experiment_ids, str):
             experiment_ids = [experiment_ids]
@@ -397,7 +403,7 @@ class Client(RegistryClient):
     def delete_tag(self, run_id: str, key: str) -> None:
         """Remove a run tag."""
         self._require_live(run_id)
-        _validation.check_key(key, "tag key")
+        _rules.check_key(key, "tag key")
         self.flush()
         self.store.delete_tag(run_id, key)
 
@@ -412,25 +418,25 @@ class Client(RegistryClient):
         self._require_live(run_id)
         clean_metrics = [
             Metric(
-                _validation.check_key(m.key, "metric key"),
-                _validation.metric_value(m.key, m.value),
-                _validation.timestamp(m.key, m.timestamp) if m.timestamp is not None else now_ms(),
-                _validation.step(m.key, m.step),
+                _rules.check_key(m.key, "metric key"),
+                _rules.metric_value(m.key, m.value),
+                _rules.timestamp(m.key, m.timestamp) if m.timestamp is not None else now_ms(),
+                _rules.step(m.key, m.step),
             )
             for m in metrics
         ]
         known = _params.setdefault(run_id, {})
         clean_params: dict[str, Param] = {}
         for p in params:
-            key = _validation.check_key(p.key, "param key")
-            value = _validation.param_value(key, p.value)
+            key = _rules.check_key(p.key, "param key")
+            value = _rules.param_value(key, p.value)
             old = known.get(key, clean_params[key].value if key in clean_params else None)
             if old is not None and old != value:
                 raise ParamChangedError(run_id, key, old, value)
             clean_params[key] = Param(key, value)
         clean_tags = {
-            _validation.check_key(t.key, "tag key"): RunTag(
-                t.key, _validation.tag_value(t.key, t.value)
+            _rules.check_key(t.key, "tag key"): RunTag(
+                t.key, _rules.tag_value(t.key, t.value)
             )
             for t in tags
         }
@@ -460,7 +466,7 @@ class Client(RegistryClient):
 
     # -- artifacts --------------------------------------------------------------------------
     def _artifacts(self, run_id: str, *, write: bool) -> ArtifactStore:
-        from autolog.store._registry import open_artifact_store
+        from autolog.store._by_uri import open_artifact_store
 
         if write:
             self._require_live(run_id)
@@ -542,22 +548,22 @@ class Client(RegistryClient):
 
 
 # -- the queueing hot path (shared with the fluent API) ------------------------------------------
-_valid_keys = _validation._valid_keys
+_valid_keys = _rules._valid_keys
 
 
 def _queue_metric(
     store: Store, run_id: str, key: str, value: Any, step: Any, timestamp: Any
 ) -> None:
     if key.__class__ is not str or key not in _valid_keys:
-        _validation.check_key(key, "metric key")
+        _rules.check_key(key, "metric key")
     if type(value) is not float:
-        value = _validation.metric_value(key, value)
+        value = _rules.metric_value(key, value)
     if type(step) is not int:
-        step = _validation.step(key, step)
+        step = _rules.step(key, step)
     if timestamp is None:
-        timestamp = time.time_ns() // 1_000_000
+        timestamp = time.time_ns() // 1_000_000  # now_ms() inlined: the hot path
     elif type(timestamp) is not int:
-        timestamp = _validation.timestamp(key, timestamp)
+        timestamp = _rules.timestamp(key, timestamp)
     _writer_mod._writer.put((METRIC, store, run_id, key, value, timestamp, step))
 
 
@@ -567,23 +573,23 @@ def _queue_metrics(
     if not hasattr(metrics, "items"):
         raise TypeError(f"log_metrics needs a dict of name -> number, got {type(metrics).__name__}")
     ts = (
-        time.time_ns() // 1_000_000
+        now_ms()
         if timestamp is None
-        else _validation.timestamp("metrics", timestamp)
+        else _rules.timestamp("metrics", timestamp)
     )
     entries = []
     for key, value in metrics.items():
         if key.__class__ is not str or key not in _valid_keys:
-            _validation.check_key(key, "metric key")
-        value = _validation.metric_value(key, value)
-        entries.append((METRIC, store, run_id, key, value, ts, _validation.step(key, step)))
+            _rules.check_key(key, "metric key")
+        value = _rules.metric_value(key, value)
+        entries.append((METRIC, store, run_id, key, value, ts, _rules.step(key, step)))
     _writer_mod._writer.put_many(entries)
 
 
 def _queue_param(store: Store, run_id: str, key: str, value: Any) -> None:
     if key.__class__ is not str or key not in _valid_keys:
-        _validation.check_key(key, "param key")
-    text = _validation.param_value(key, value)
+        _rules.check_key(key, "param key")
+    text = _rules.param_value(key, value)
     known = _params.get(run_id)
     if known is None:
         known = _params[run_id] = {}
@@ -597,8 +603,8 @@ def _queue_param(store: Store, run_id: str, key: str, value: Any) -> None:
 
 def _queue_tag(store: Store, run_id: str, key: str, value: Any) -> None:
     if key.__class__ is not str or key not in _valid_keys:
-        _validation.check_key(key, "tag key")
-    _writer_mod._writer.put((TAG, store, run_id, key, _validation.tag_value(key, value), 0, 0))
+        _rules.check_key(key, "tag key")
+    _writer_mod._writer.put((TAG, store, run_id, key, _rules.tag_value(key, value), 0, 0))
 
 
 def _queue_tags(store: Store, run_id: str, tags: dict[str, Any]) -> None:
@@ -606,8 +612,8 @@ def _queue_tags(store: Store, run_id: str, tags: dict[str, Any]) -> None:
         raise TypeError(f"set_tags needs a dict of name -> value, got {type(tags).__name__}")
     entries = []
     for key, value in tags.items():
-        _validation.check_key(key, "tag key")
-        entries.append((TAG, store, run_id, key, _validation.tag_value(key, value), 0, 0))
+        _rules.check_key(key, "tag key")
+        entries.append((TAG, store, run_id, key, _rules.tag_value(key, value), 0, 0))
     _writer_mod._writer.put_many(entries)
 
 

@@ -12,7 +12,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-from autolog.tracking import _tags
+from autolog.core import _tags
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -53,7 +53,7 @@ def _compute() -> dict[str, str]:
     import socket
     from pathlib import Path
 
-    from autolog import __version__
+    from autolog._version import __version__
 
     tags = {
         _tags.USER: user(),

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from autolog.errors import AutologError, InvalidInputError, NotFoundError, RunStateError
 from autolog.tracking import _client as _client_mod
-from autolog.tracking import _tags, _validation
+from autolog.core import _tags, _rules
 from autolog.tracking import _writer as _writer_mod
 from autolog.tracking._client import Client, check_run_id, run_status
-from autolog.tracking._entities import (
+from autolog.core._entities import (
     Experiment,
     LifecycleStage,
     PagedList,
@@ -119,7 +119,7 @@ def normalize_uri(uri: str) -> str:
         raise InvalidInputError(
             "the tracking URI is empty; use a directory path, sqlite:///..., or memory:"
         )
-    from autolog.store._registry import uri_scheme
+    from autolog.store._by_uri import uri_scheme
 
     if uri_scheme(uri) == "file":
         return os.path.abspath(os.path.expanduser(uri.removeprefix("file://")))
@@ -308,9 +308,9 @@ def _resume(
 
 
 def _tag(key: str, value: Any) -> Any:
-    from autolog.tracking._entities import RunTag
+    from autolog.core._entities import RunTag
 
-    return RunTag(_validation.check_key(key, "tag key"), _validation.tag_value(key, value))
+    return RunTag(_rules.check_key(key, "tag key"), _rules.tag_value(key, value))
 
 
 def end_run(status: RunStatus | str = "FINISHED") -> None:
@@ -438,17 +438,17 @@ def log_metric(
         frame = _frame()
     # the common case (str key seen before, float value, int step) costs a few checks
     if key.__class__ is not str or key not in _client_mod._valid_keys:
-        _validation.check_key(key, "metric key")
+        _rules.check_key(key, "metric key")
     if value.__class__ is not float:
-        value = _validation.metric_value(key, value)
+        value = _rules.metric_value(key, value)
     if step is None:
         step = 0
     elif step.__class__ is not int:
-        step = _validation.step(key, step)
+        step = _rules.step(key, step)
     if timestamp is None:
-        timestamp = time.time_ns() // 1_000_000
+        timestamp = time.time_ns() // 1_000_000  # now_ms() inlined: the hot path
     elif timestamp.__class__ is not int:
-        timestamp = _validation.timestamp(key, timestamp)
+        timestamp = _rules.timestamp(key, timestamp)
     _writer_mod._writer.put((METRIC, frame.store, frame.run_id, key, value, timestamp, step))
 
 
@@ -645,7 +645,7 @@ def _reset_state() -> None:
     Runs left active are not ended: nothing is written to the store here.
     """
     global _tracking_uri, _chosen_experiment
-    from autolog.store._registry import forget_store
+    from autolog.store._by_uri import forget_store
 
     writer = _writer_mod.writer()
     writer.stop()

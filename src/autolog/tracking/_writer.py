@@ -28,7 +28,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from autolog.errors import AutologError, BackgroundWriteError
-from autolog.tracking._entities import Metric, Param, RunTag
+from autolog.core._entities import Metric, Param, RunTag
 
 
 def _logger() -> logging.Logger:

@@ -21,11 +21,11 @@ import shutil
 from typing import IO, Any
 
 from autolog.errors import InvalidInputError, NotFoundError, StoreError
-from autolog.store._base import ArtifactStore
+from autolog.core._store import ArtifactStore
 from autolog.store.artifacts._files import atomic_write, check_read_mode, download_target
 from autolog.store.artifacts._paths import clean_file_path, clean_path, join
 from autolog.store.artifacts._sources import source_file, source_tree
-from autolog.tracking._entities import FileInfo
+from autolog.core._entities import FileInfo
 
 _PACKAGES = {"s3": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs"}
 

@@ -9,11 +9,11 @@ import urllib.parse
 from typing import IO, Any
 
 from autolog.errors import InvalidInputError, NotFoundError, UnsafeArtifactPathError
-from autolog.store._base import ArtifactStore
+from autolog.core._store import ArtifactStore
 from autolog.store.artifacts._files import atomic_write, check_read_mode, download_target
 from autolog.store.artifacts._paths import TEMP_PREFIX, clean_file_path, clean_path
 from autolog.store.artifacts._sources import inside, source_file, source_tree, walk_files
-from autolog.tracking._entities import FileInfo
+from autolog.core._entities import FileInfo
 
 
 def local_root(root_uri: str) -> str:

@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from autolog.store.sql._store import SqlStore
 
-__all__ = ["SqlStore"]
+__all__ = ["SqlStore", "peek_run_artifact_uri"]
+
+
+def peek_run_artifact_uri(uri: str, run_id: str) -> str | None:
+    """A run's artifact URI read from a local SQLite store without opening it (None when it
+    cannot be told so); the shortcut ``runs:/`` URIs take in a fresh process."""
+    from autolog.store.sql import _peek
+
+    return _peek.run_artifact_uri(uri, run_id)
 
 
 def __getattr__(name: str) -> Any:

@@ -18,13 +18,12 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlparse
 
 from autolog.errors import AutologError, InvalidInputError, StoreError
-from autolog.store._registry import uri_scheme
+from autolog.store._by_uri import uri_scheme
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine, URL

@@ -9,18 +9,18 @@ reader agrees.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, select, update
 
+from autolog.core._clock import now_ms
 from autolog.store import _liveness
 from autolog.store.sql import _schema as t
 from autolog.store.sql._engine import Database
 from autolog.store.sql._records import chunks
-from autolog.tracking import _tags
-from autolog.tracking._entities import Run, RunStatus
+from autolog.core import _tags
+from autolog.core._entities import Run, RunStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -68,7 +68,7 @@ def reap_runs(db: Database, runs: Sequence[Run]) -> bool:
 
 def _mark_killed(db: Database, run_ids: list[str]) -> None:
     def work(conn: Connection) -> None:
-        now = time.time_ns() // 1_000_000
+        now = now_ms()
         for part in chunks(run_ids):
             conn.execute(
                 update(t.runs)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import functools
 import os
-import time
 from typing import TYPE_CHECKING
 
+from autolog.core._clock import now_ms
 from autolog.errors import SchemaOutdatedError, StoreError
 from autolog.store.sql import _schema as t
 from autolog.store.sql._engine import Database, join_location
@@ -173,7 +173,7 @@ def _ensure_default_experiment(conn: Connection, artifact_root: str) -> None:
     ).first()
     if found is not None:
         return
-    now = time.time_ns() // 1_000_000
+    now = now_ms()
     conn.execute(
         t.experiments.insert().values(
             experiment_id=DEFAULT_EXPERIMENT_ID,

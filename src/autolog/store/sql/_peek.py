@@ -18,19 +18,14 @@ import urllib.parse
 from autolog.store.sql._engine import DB_FILE, _local_path
 from autolog.store.sql.migrations import HEAD
 
-_OURS = "autolog.store.sql:SqlStore"
-
 
 def database_file(uri: str) -> str | None:
     """The SQLite file a directory, ``file://`` or plain ``sqlite:///`` URI names, when it
-    exists and the built-in store serves that scheme."""
-    from autolog import _plugins
-    from autolog.store._registry import uri_scheme
+    exists. (Called for the schemes the built-in store is registered under, through
+    ``peek_run_artifact_uri`` in this package.)"""
+    from autolog.store._by_uri import uri_scheme
 
     scheme = uri_scheme(uri)
-    entry = _plugins.stores.get(scheme)
-    if entry is None or entry.target != _OURS:
-        return None
     if scheme == "file":
         path = os.path.join(_local_path(uri), DB_FILE)
     elif scheme == "sqlite" and uri.startswith("sqlite:///") and "?" not in uri:

@@ -16,8 +16,8 @@ from sqlalchemy import bindparam, select, tuple_
 from autolog.errors import NotFoundError, ParamChangedError, RunStateError
 from autolog.store.sql import _driver
 from autolog.store.sql import _schema as t
-from autolog.tracking import _validation as check
-from autolog.tracking._entities import (
+from autolog.core import _rules as check
+from autolog.core._entities import (
     Experiment,
     LifecycleStage,
     Metric,
@@ -196,7 +196,7 @@ def metric_rows(
     """Validate ``(key, value, timestamp, step)`` points into rows (NaN: NULL plus ``is_nan``).
 
     Returns (every row, the latest row of each key). One pass with the checks of
-    ``autolog.tracking._validation`` behind type fast paths: this is the background writer's
+    ``autolog.core._rules`` behind type fast paths: this is the background writer's
     hot path, and its points were usually validated once already when they were logged.
     """
     rows: list[MetricRow] = []

@@ -10,7 +10,6 @@ backstop. Child tables follow a rename or a delete through ON UPDATE/DELETE CASC
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -29,10 +28,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from autolog.core._clock import now_ms
 from autolog.errors import InvalidInputError
-from autolog.registry import _messages as msg
-from autolog.registry._entities import EventKind, ModelEvent, ModelVersion, RegisteredModel
-from autolog.registry._store import RegistryStore
+from autolog.core import _messages as msg
+from autolog.core._model_entities import EventKind, ModelEvent, ModelVersion, RegisteredModel
+from autolog.core._model_store import RegistryStore
 from autolog.store.sql._records import upsert
 from autolog.store.sql._schema import _BIG_ID, _text, metadata
 
@@ -136,8 +136,6 @@ _rm, _mv, _al, _ev = registered_models.c, model_versions.c, model_aliases.c, mod
 _rmt, _mvt = registered_model_tags.c, model_version_tags.c
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _event(
@@ -267,7 +265,7 @@ class SqlRegistry(RegistryStore):
         self, name: str, description: str, tags: dict[str, str], user_id: str
     ) -> RegisteredModel:
         def work(conn: Connection) -> RegisteredModel:
-            now = _now_ms()
+            now = now_ms()
             if not _insert_model(conn, name, description, user_id, now):
                 raise InvalidInputError(f"a registered model named {name!r} already exists")
             if tags:
@@ -294,7 +292,7 @@ class SqlRegistry(RegistryStore):
                 taken = conn.execute(select(_rm.name).where(_rm.name == new_name)).first()
                 if taken is not None:
                     raise InvalidInputError(f"a registered model named {new_name!r} already exists")
-                now = _now_ms()
+                now = now_ms()
                 try:
                     conn.execute(
                         update(registered_models)
@@ -316,7 +314,7 @@ class SqlRegistry(RegistryStore):
             conn.execute(
                 update(registered_models)
                 .where(_rm.name == name)
-                .values(description=description, last_updated_time=_now_ms())
+                .values(description=description, last_updated_time=now_ms())
             )
             return _load_models(conn, [_model_row(conn, name)])[0]
 
@@ -339,7 +337,7 @@ class SqlRegistry(RegistryStore):
                 ),
                 {"name": name, "key": key, "value": value},
             )
-            _touch(conn, name, _now_ms())
+            _touch(conn, name, now_ms())
 
         self.db.write(work)
 
@@ -352,7 +350,7 @@ class SqlRegistry(RegistryStore):
             if not gone:
                 keys = conn.execute(select(_rmt.key).where(_rmt.name == name)).scalars().all()
                 raise msg.no_tag(f"registered model {name!r}", key, keys)
-            _touch(conn, name, _now_ms())
+            _touch(conn, name, now_ms())
 
         self.db.write(work)
 
@@ -376,7 +374,7 @@ class SqlRegistry(RegistryStore):
             ).scalar()
 
         def work(conn: Connection) -> ModelVersion:
-            now = _now_ms()
+            now = now_ms()
             after = bump(conn, now)
             if after is None:
                 if not create_model:
@@ -422,7 +420,7 @@ class SqlRegistry(RegistryStore):
             conn.execute(
                 update(model_versions)
                 .where(_mv.name == name, _mv.version == version)
-                .values(description=description, last_updated_time=_now_ms())
+                .values(description=description, last_updated_time=now_ms())
             )
             return _one_version(conn, name, version)
 
@@ -431,7 +429,7 @@ class SqlRegistry(RegistryStore):
     def delete_model_version(self, name: str, version: int, user_id: str) -> list[str]:
         def work(conn: Connection) -> list[str]:
             _require_version(conn, name, version)
-            now = _now_ms()
+            now = now_ms()
             removed = sorted(a for a, v in _aliases(conn, name).items() if v == version)
             for alias in removed:
                 _event(conn, name, "alias_deleted", user_id, now, alias=alias, previous_version=version)
@@ -484,7 +482,7 @@ class SqlRegistry(RegistryStore):
                 ),
                 {"name": name, "alias": alias, "version": version},
             )
-            now = _now_ms()
+            now = now_ms()
             _event(
                 conn, name, "alias_set", user_id, now, alias=alias, version=version,
                 previous_version=previous,
@@ -500,7 +498,7 @@ class SqlRegistry(RegistryStore):
             if alias not in existing:
                 raise msg.no_alias(name, alias, existing)
             conn.execute(model_aliases.delete().where(_al.name == name, _al.alias == alias))
-            now = _now_ms()
+            now = now_ms()
             _event(
                 conn, name, "alias_deleted", user_id, now, alias=alias,
                 previous_version=existing[alias],

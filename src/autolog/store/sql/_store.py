@@ -8,9 +8,8 @@ settings, retries), ``_records`` the queries, ``_translate`` the search filters 
 from __future__ import annotations
 
 import re
-import time
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import chain
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -18,15 +17,16 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
+from autolog.core._clock import now_ms
 from autolog.errors import InvalidInputError, NotFoundError, RunStateError
-from autolog.store._base import FinishedRun, Store
+from autolog.core._store import FinishedRun, Store
 from autolog.store.sql import _driver, _killed, _migrate, _translate
 from autolog.store.sql import _records as rec
 from autolog.store.sql import _schema as t
 from autolog.store.sql._engine import Database, join_location, resolve
 from autolog.store.sql._registry import SqlRegistry
-from autolog.tracking import _validation as check
-from autolog.tracking._entities import (
+from autolog.core import _rules as check
+from autolog.core._entities import (
     Experiment,
     LifecycleStage,
     Metric,
@@ -39,7 +39,7 @@ from autolog.tracking._entities import (
     RunTag,
     ViewType,
 )
-from autolog.tracking._search import (
+from autolog.core._search import (
     Node,
     OrderKey,
     check_max_results,
@@ -83,8 +83,6 @@ def _end_running_run() -> Any:
     )
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _stage(column: ColumnElement[str], view_type: ViewType | str | int) -> ColumnElement[bool]:
@@ -136,7 +134,7 @@ class SqlStore(SqlRegistry, Store):
 
         def work(conn: Connection) -> str:
             _name_free(conn, name)
-            now = _now_ms()
+            now = now_ms()
             try:
                 number = conn.execute(
                     t.experiments.insert()
@@ -223,7 +221,7 @@ class SqlStore(SqlRegistry, Store):
                 conn.execute(
                     update(t.experiments)
                     .where(t.experiments.c.experiment_id == row.experiment_id)
-                    .values(name=new_name, last_update_time=_now_ms())
+                    .values(name=new_name, last_update_time=now_ms())
                 )
             except IntegrityError:
                 raise InvalidInputError(
@@ -248,7 +246,7 @@ class SqlStore(SqlRegistry, Store):
             conn.execute(
                 update(t.experiments)
                 .where(t.experiments.c.experiment_id == number)
-                .values(lifecycle_stage=stage, last_update_time=_now_ms())
+                .values(lifecycle_stage=stage, last_update_time=now_ms())
             )
             # the experiment's runs follow it, both ways
             conn.execute(
@@ -273,7 +271,7 @@ class SqlStore(SqlRegistry, Store):
             conn.execute(
                 update(t.experiments)
                 .where(t.experiments.c.experiment_id == number)
-                .values(last_update_time=_now_ms())
+                .values(last_update_time=now_ms())
             )
 
         self.db.write(work)

@@ -1,7 +1,7 @@
-"""Search filters and order_by keys (the AST of ``autolog.tracking._search``) as SQLAlchemy.
+"""Search filters and order_by keys (the AST of ``autolog.core._search``) as SQLAlchemy.
 
 Every value travels as a bound parameter. The semantics are those of the reference evaluator
-``autolog.tracking._search.matches`` / ``sort_runs``, which the memory store uses:
+``autolog.core._search.matches`` / ``sort_runs``, which the memory store uses:
 
 - a comparison on a key the run lacks is false, whatever the operator: each key-value test is
   ``id IN (SELECT id FROM <table> WHERE key = :k AND <test>)``, so a missing row never matches;
@@ -23,7 +23,7 @@ from sqlalchemy import Boolean, String, and_, case, cast, func, literal, or_, se
 
 from autolog.errors import InvalidInputError
 from autolog.store.sql import _schema as t
-from autolog.tracking._search import And, Comparison, Node, Or, OrderKey, like_regex
+from autolog.core._search import And, Comparison, Node, Or, OrderKey, like_regex
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement, FromClause, Table

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from collections.abc import Sequence
 from typing import IO, Any
 
-from autolog.tracking._entities import (
+from autolog.core._entities import (
     Experiment,
     FileInfo,
     Metric,
@@ -28,7 +28,7 @@ from autolog.tracking._entities import (
     RunTag,
     ViewType,
 )
-from autolog.tracking._search import Node, OrderKey
+from autolog.core._search import Node, OrderKey
 
 
 @dataclass(frozen=True)
@@ -210,7 +210,7 @@ class Store(abc.ABC):
         order_by: Sequence[OrderKey] = (),
         page_token: str | None = None,
     ) -> PagedList:
-        """Runs matching ``filter`` (an AST from ``autolog.tracking._search``), one page.
+        """Runs matching ``filter`` (an AST from ``autolog.core._search``), one page.
 
         Default order: start_time DESC, then run_id. Runs that lack an ordering key sort last.
         """

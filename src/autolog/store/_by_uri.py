@@ -1,4 +1,4 @@
-"""Choosing a backend by URI scheme, through the plugin registries."""
+"""Opening a backend by URI scheme, through the store plugin groups."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from autolog import _plugins
 from autolog.errors import InvalidInputError, StoreError
-from autolog.store._base import ArtifactStore, Store
+from autolog.core._store import ArtifactStore, Store
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 _open_stores: dict[str, Store] = {}
@@ -17,7 +17,7 @@ _lock = threading.Lock()
 
 
 def uri_scheme(uri: str) -> str:
-    """The registry key for a URI: 'postgresql+psycopg://' -> 'postgresql', a path -> 'file'."""
+    """The plugin name for a URI: 'postgresql+psycopg://' -> 'postgresql', a path -> 'file'."""
     match = _SCHEME.match(uri)
     # one-letter schemes are Windows drive letters, i.e. plain paths
     if not match or len(match.group(1)) == 1:
@@ -25,11 +25,11 @@ def uri_scheme(uri: str) -> str:
     return match.group(1).split("+", 1)[0].lower()
 
 
-def _load(registry: _plugins.Registry, uri: str, what: str) -> Any:
+def _load(group: _plugins.PluginGroup, uri: str, what: str) -> Any:
     scheme = uri_scheme(uri)
-    entry = registry.get(scheme)
+    entry = group.get(scheme)
     if entry is None:
-        known = ", ".join(sorted(registry.entries)) or "none"
+        known = ", ".join(sorted(group.entries)) or "none"
         raise InvalidInputError(
             f"no {what} handles {scheme!r} URIs like {uri!r}; registered schemes: {known}. "
             f"Install the package that provides it (for example pip install 'autolog[s3]')."
@@ -54,15 +54,30 @@ def run_artifact_uri(uri: str, run_id: str) -> str:
     """The artifact URI of run ``run_id`` in the store ``uri`` names.
 
     A process that has not opened that store yet (loading a model by ``runs:/`` in a fresh
-    process) reads a local SQLite store of the built-in kind directly, without importing
-    SQLAlchemy; whatever that read cannot tell, the opened store answers (or refuses)."""
+    process) first asks the store plugin's module for a cheap answer: a module that offers
+    ``peek_run_artifact_uri(uri, run_id) -> str | None`` beside its Store class can read it
+    without opening the store (the built-in SQL store reads a local SQLite file with the
+    standard library). Whatever that cannot tell, the opened store answers (or refuses)."""
     if _key(uri) not in _open_stores:
-        from autolog.store.sql import _peek
-
-        found = _peek.run_artifact_uri(uri, run_id)
+        peek = _peek_function(uri)
+        found = peek(uri, run_id) if peek is not None else None
         if found is not None:
-            return found
+            return str(found)
     return open_store(uri).get_run(run_id).info.artifact_uri
+
+
+def _peek_function(uri: str) -> Any:
+    """The ``peek_run_artifact_uri`` of the module that registered the scheme, if any."""
+    import importlib
+
+    entry = _plugins.stores.get(uri_scheme(uri))
+    if entry is None:
+        return None
+    try:
+        module = importlib.import_module(entry.target.partition(":")[0])
+    except ImportError:
+        return None  # open_store reports it properly
+    return getattr(module, "peek_run_artifact_uri", None)
 
 
 def open_store(uri: str) -> Store:

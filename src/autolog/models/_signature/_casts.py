@@ -19,7 +19,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Final
 
-from autolog.models._schema import TENSOR_DTYPES
+from autolog.models._signature._schema import TENSOR_DTYPES
 
 __all__ = ["PASS", "CAST", "Plan", "plan", "numpy_name", "apply_numpy", "apply_torch", "apply_sparse"]
 

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from autolog.registry import _validate as check
-from autolog.registry._client import _source, _tags, _user
-
 if TYPE_CHECKING:
-    from autolog.registry._entities import ModelVersion
+    from autolog.core._model_entities import ModelVersion
 
 
 def register_model(model_uri: str, name: str, tags: dict[str, Any] | None = None) -> ModelVersion:
@@ -21,11 +18,4 @@ def register_model(model_uri: str, name: str, tags: dict[str, Any] | None = None
     """
     from autolog.tracking._client import Client
 
-    client = Client()
-    name = check.model_name(name)
-    source, run_id = _source(model_uri)
-    if run_id is not None:
-        client.get_run(run_id)  # an unknown run fails here, before anything is written
-    return client._registry.create_model_version(
-        name, source, run_id, _tags(tags), "", _user(), create_model=True
-    )
+    return Client()._register(model_uri, name, tags)

@@ -1,8 +1,8 @@
 """Enforcing a signature at predict time: ``compile_enforcer``, ``enforce_input``, params.
 
 ``compile_enforcer(schema)`` analyses the schema once and returns a function that checks and
-converts one predict input (the enforcers live in ``_enforcers.py``, the conversion rules in
-``_casts.py``).
+converts one predict input (the enforcers live in ``_columns.py`` and ``_tensors.py``, the
+conversion rules in ``_casts.py``).
 
 Column schemas hand the model a pandas DataFrame in the schema's column order (extra columns
 dropped, optional missing columns filled with missing values); an unnamed single-column schema
@@ -18,9 +18,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from autolog.errors import InvalidInputError, SignatureError
-from autolog.models._enforcers import ColumnEnforcer, TensorEnforcer
-from autolog.models._infer import _plain
-from autolog.models._schema import ParamSchema, Schema, _check_param
+from autolog.models._signature._columns import ColumnEnforcer
+from autolog.models._signature._tensors import TensorEnforcer
+from autolog.models._signature._infer import _plain
+from autolog.models._signature._schema import ParamSchema, Schema, _check_param
 
 __all__ = ["compile_enforcer", "make_enforcer", "enforce_input", "enforce_params"]
 

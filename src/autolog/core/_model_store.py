@@ -4,7 +4,7 @@ A plain base class, not abstract: a third-party Store that does not mix it in st
 tracking, and ``Client`` tells the user its store has no registry. The built-in stores mix in
 an implementation (``autolog.store.sql._registry``, ``autolog.store._memory_registry``).
 
-Stores take already-validated arguments (``autolog.registry._validate``) and do each change,
+Stores take already-validated arguments (``autolog.core._model_rules``) and do each change,
 with its history event, in one transaction. Filters and ordering are applied by the caller
 (``autolog.registry._search``) on the lists ``list_registered_models``/``list_model_versions``
 return.
@@ -13,7 +13,7 @@ return.
 from __future__ import annotations
 
 from autolog.errors import StoreError
-from autolog.registry._entities import ModelEvent, ModelVersion, RegisteredModel
+from autolog.core._model_entities import ModelEvent, ModelVersion, RegisteredModel
 
 
 class RegistryStore:

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeVar, Union
 
 from autolog.errors import FilterSyntaxError, InvalidInputError
-from autolog.tracking._entities import Experiment, PagedList, Run, RunStatus
+from autolog.core._entities import Experiment, PagedList, Run, RunStatus
 
 Entity = Literal["metric", "param", "tag", "attribute"]
 Op = Literal["=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN", "NOT IN"]

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from autolog.errors import SignatureInferenceError
-from autolog.models._schema import (
+from autolog.models._signature._schema import (
     ColSpec,
     ParamSchema,
     ParamSpec,
@@ -55,6 +55,16 @@ _OBJECT_KINDS = {
     "boolean": "boolean",
     "datetime": "datetime",
     "datetime64": "datetime",
+}
+
+#: column type name of an object column's values -> our dtype name
+_OBJECT_SRC = {
+    "string": "str",
+    "binary": "bytes",
+    "long": "int64",
+    "double": "float64",
+    "boolean": "bool",
+    "datetime": "datetime",
 }
 
 
