@@ -30,6 +30,8 @@ PUBLIC = [
     "set_tags",
     "delete_tag",
     "flush",
+    "enable_system_metrics_logging",
+    "disable_system_metrics_logging",
     "log_artifact",
     "log_artifacts",
     "log_text",
@@ -72,7 +74,7 @@ PUBLIC = [
     "enabled",
 ]
 
-HEAVY = ["numpy", "pandas", "sqlalchemy", "sklearn", "torch", "xgboost", "yaml", "matplotlib"]
+HEAVY = ["numpy", "pandas", "sqlalchemy", "sklearn", "torch", "xgboost", "yaml", "matplotlib", "psutil", "pynvml"]
 
 
 def test_all_is_exactly_the_public_names() -> None:

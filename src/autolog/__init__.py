@@ -86,6 +86,9 @@ __all__ = [
     "set_tags",
     "delete_tag",
     "flush",
+    # system metrics (loaded on first use)
+    "enable_system_metrics_logging",
+    "disable_system_metrics_logging",
     # artifacts
     "log_artifact",
     "log_artifacts",
@@ -135,6 +138,10 @@ if TYPE_CHECKING:
     from autolog.autologging import disable, enable, enabled
     from autolog.models import Flavor, LoadedModel, ModelInfo, load_model, log_model, save_model
     from autolog.tracking._register import register_model
+    from autolog.tracking.system_metrics._settings import (
+        disable_system_metrics_logging,
+        enable_system_metrics_logging,
+    )
     from autolog.models._signature import (
         ColSpec,
         ParamSchema,
@@ -162,6 +169,8 @@ _LAZY = {
     "ParamSchema": "autolog.models._signature",
     "ParamSpec": "autolog.models._signature",
     "register_model": "autolog.tracking._register",
+    "enable_system_metrics_logging": "autolog.tracking.system_metrics._settings",
+    "disable_system_metrics_logging": "autolog.tracking.system_metrics._settings",
     "enable": "autolog.autologging",
     "disable": "autolog.autologging",
     "enabled": "autolog.autologging",

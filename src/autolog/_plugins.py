@@ -1,4 +1,4 @@
-"""The plugin groups (entry-point groups): flavors, stores, artifact stores.
+"""The plugin groups (entry-point groups): flavors, stores, artifact stores, system samplers.
 
 Entry points are read lazily, once per group per process, and each entry stays a lazy
 ``"module:attr"`` string until it is first used, so ``import autolog`` loads no plugin.
@@ -12,6 +12,7 @@ import importlib
 import threading
 import warnings
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -110,6 +111,19 @@ class PluginGroup:
         self._ensure_loaded()
         self._entries.pop(name, None)
 
+    @contextmanager
+    def registered(self, name: str, target: str | Any) -> Iterator[None]:
+        """``target`` registered under ``name`` for the duration of a block (tests); the
+        entry that was there before, if any, comes back afterwards."""
+        previous = self.get(name)
+        self.register(name, target, override=True)
+        try:
+            yield
+        finally:
+            self.unregister(name)
+            if previous is not None:
+                self._entries[name] = previous  # the very entry, with its distribution
+
     def get(self, name: str) -> Entry | None:
         self._ensure_loaded()
         return self._entries.get(name)
@@ -135,3 +149,4 @@ class _ObjectEntry(Entry):
 flavors = PluginGroup("autolog.flavors")
 stores = PluginGroup("autolog.stores")
 artifact_stores = PluginGroup("autolog.artifact_stores")
+system_samplers = PluginGroup("autolog.system_samplers")

@@ -15,7 +15,8 @@
     ├── ModelError                             a model directory that cannot be used
     │   ├── IntegrityError                     a model file whose sha256 changed
     │   └── SignatureError (ValueError)        predict input that breaks the signature
-    └── FlavorUnavailable (ImportError)        a flavor whose library is not installed
+    ├── FlavorUnavailable (ImportError)        a flavor whose library is not installed
+    └── MissingDependencyError (ImportError)   a feature whose optional extra is not installed
 
     AutologWarning (UserWarning)               what autolog warns about (tests make these errors)
     ├── PluginWarning                          a broken plugin, skipped
@@ -44,6 +45,7 @@ __all__ = [
     "IntegrityError",
     "SignatureError",
     "FlavorUnavailable",
+    "MissingDependencyError",
     "AutologWarning",
     "PluginWarning",
     "FormatConversionWarning",
@@ -167,6 +169,16 @@ class FlavorUnavailable(AutologError, ImportError):
 
     def __init__(self, flavor: str, message: str) -> None:
         self.flavor = flavor
+        super().__init__(message)
+
+
+class MissingDependencyError(AutologError, ImportError):
+    """A feature needs an optional package that is not installed (``.package``; the extra
+    that installs it: ``.extra``, as in ``pip install 'autolog[<extra>]'``)."""
+
+    def __init__(self, package: str, extra: str, message: str) -> None:
+        self.package = package
+        self.extra = extra
         super().__init__(message)
 
 

@@ -68,6 +68,7 @@ def enable(
     max_tuning_runs: int = 5,
     extra_tags: Mapping[str, Any] | None = None,
     silent: bool = False,
+    log_system_metrics: bool | None = None,
 ) -> None:
     """Record training by itself: every supported library's training calls log a run.
 
@@ -76,7 +77,9 @@ def enable(
     ``FlavorUnavailable``); ``exclude`` leaves some out, and so does the environment variable
     ``AUTOLOG_DISABLED_FLAVORS`` (comma list, ``*`` for all). Calling it again updates the
     options (and the set of flavors) without wrapping anything twice. See docs/autologging.md
-    for what each library logs and what the options do.
+    for what each library logs and what the options do. ``log_system_metrics=True`` samples
+    CPU, memory, disk, network and GPU in every run started from now on, autologged or not
+    (docs/system-metrics.md); ``disable()`` turns that off again.
     """
     config = _config.make_config(
         log_models=log_models,
@@ -90,6 +93,11 @@ def enable(
         silent=silent,
     )
     chosen = _choose(flavors, exclude, config.silent)
+    # system metrics belong to the tracking layer (every run, autologged or not): enable()
+    # only flips its process-wide switch, remembering the old state for disable()
+    from autolog.tracking.system_metrics import _settings as _system_settings
+
+    _system_settings.set_by_enable(log_system_metrics)
     with _lock:
         _config.set_current(config)
         for name in [n for n in _states if n not in chosen]:
@@ -106,10 +114,16 @@ def enable(
 
 
 def disable() -> None:
-    """Turn autologging off: every patched function is put back (the identical object)."""
+    """Turn autologging off: every patched function is put back (the identical object).
+    System metrics that ``enable(log_system_metrics=...)`` switched are switched back, and the
+    runs sampled because of it stop being sampled."""
     with _lock:
         for name in list(_states):
             _drop(name)
+    from autolog.tracking.system_metrics import _monitor, _settings as _system_settings
+
+    if _system_settings.release_enable():
+        _monitor.stop_implicit()
 
 
 def enabled() -> dict[str, str]:

@@ -46,16 +46,12 @@ def registered_flavor(flavor_class: type[Flavor], name: str | None = None) -> It
     from autolog.models import _discovery
 
     name = name or flavor_class.name
-    previous = _plugins.flavors.get(name)
-    _plugins.flavors.register(name, flavor_class, override=True)
-    _discovery.forget(name)
-    try:
-        yield
-    finally:
-        _plugins.flavors.unregister(name)
-        if previous is not None:
-            _plugins.flavors._entries[name] = previous  # the very entry, with its distribution
+    with _plugins.flavors.registered(name, flavor_class):
         _discovery.forget(name)
+        try:
+            yield
+        finally:
+            _discovery.forget(name)
 
 
 class FlavorConformance:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import sys
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -273,6 +274,7 @@ class Client(RegistryClient):
         """End a run: everything queued for it is written first."""
         status = run_status(status)
         check_run_id(run_id)
+        _stop_system_metrics(run_id)
         end = end_time if end_time is not None else now_ms()
         store = self.store
         writer = _writer_mod.writer()
@@ -298,6 +300,8 @@ class Client(RegistryClient):
         """Change a run's status and/or name."""
         check_run_id(run_id)
         new_status = run_status(status) if status is not None else None
+        if new_status is not None and new_status.is_terminated:
+            _stop_system_metrics(run_id)
         self.flush()
         self.store.update_run_info(run_id, status=new_status, run_name=name)
         if new_status is not None:
@@ -307,6 +311,7 @@ class Client(RegistryClient):
     def delete_run(self, run_id: str) -> None:
         """Soft-delete a run (restore_run brings it back); it no longer takes data."""
         check_run_id(run_id)
+        _stop_system_metrics(run_id)
         self.flush()
         self.store.delete_run(run_id)
         _live.discard(run_id)
@@ -545,6 +550,14 @@ class Client(RegistryClient):
     def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
         """Copy an artifact file or directory to ``dst_path`` (a new temp dir when None)."""
         return self._artifacts(run_id, write=False).download_artifacts(path, dst_path)
+
+
+def _stop_system_metrics(run_id: str) -> None:
+    """Stop the system-metrics sampler for a run that ends (its last point is queued first,
+    so nothing of it arrives after the end); nothing to do when the sampler never ran."""
+    monitor = sys.modules.get("autolog.tracking.system_metrics._monitor")
+    if monitor is not None:
+        monitor.stop(run_id)
 
 
 # -- the queueing hot path (shared with the fluent API) ------------------------------------------

@@ -249,11 +249,15 @@ def start_run(
     nested: bool = False,
     tags: dict[str, Any] | None = None,
     description: str | None = None,
+    log_system_metrics: bool | None = None,
 ) -> ActiveRun:
     """Start a run (or resume ``run_id``) and make it this thread's active run.
 
     With a run already active, ``nested=True`` starts a child of it; otherwise it is an error.
-    Use it as a context manager to end the run when the block ends.
+    Use it as a context manager to end the run when the block ends. ``log_system_metrics``
+    samples CPU, memory, disk, network and GPU into ``system/...`` metrics while the run is
+    active (None: as ``enable_system_metrics_logging()`` or ``AUTOLOG_ENABLE_SYSTEM_METRICS``
+    say; off by default).
     """
     stack = _stack()
     if stack and not nested:
@@ -263,6 +267,11 @@ def start_run(
             f"run {current} is already active in this thread. End it first with end_run(), or "
             "pass nested=True to start a child run inside it",
         )
+    # system metrics (tracking/system_metrics): decided before the run exists, so that a bad
+    # value or a missing psutil refuses the call instead of leaving a half-started run
+    from autolog.tracking.system_metrics import _monitor as _system
+
+    sample_system = _system.wanted(log_system_metrics)
     client = _client()
     extra = dict(tags or {})
     if description is not None:
@@ -279,6 +288,10 @@ def start_run(
     stack.append(frame)
     with _lock:
         _open_frames[active.info.run_id] = frame
+    if sample_system:
+        _system.start(
+            active.info.run_id, client.store, explicit=bool(log_system_metrics), resumed=run_id is not None
+        )
     return active
 
 
@@ -646,7 +659,9 @@ def _reset_state() -> None:
     """
     global _tracking_uri, _chosen_experiment
     from autolog.store._by_uri import forget_store
+    from autolog.tracking.system_metrics import _monitor as _system
 
+    _system._reset()  # before the writer stops: the sampler queues nothing more
     writer = _writer_mod.writer()
     writer.stop()
     writer.failures.clear()

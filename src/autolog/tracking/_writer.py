@@ -109,6 +109,14 @@ class Writer:
         if len(self.queue) >= _WAKE_AT:
             self._wake.set()
 
+    def put_quietly(self, entries: Iterable[Entry]) -> None:
+        """Queue entries without raising a failure met earlier: for producers in a thread of
+        ours (the system-metrics sampler), which must leave a failure for the user's own next
+        logging call to report rather than take it."""
+        self.queue.extend(entries)
+        if self._thread is None:
+            self._start()
+
     # -- draining --------------------------------------------------------------------------
     def drain(self, *, raise_errors: bool = True) -> None:
         """Write everything queued so far; then raise any failure (unless told not to)."""
