@@ -43,9 +43,10 @@ BENCHES = {
     "autologging": HERE / "bench_autologging.py",
     "serve": HERE / "bench_serve.py",
     "cli": HERE / "bench_cli.py",
+    "system_metrics": HERE / "bench_system_metrics.py",
 }
 #: the benchmarks whose scripts also run MLflow's equivalent (their second argument "mlflow")
-WITH_REFERENCE = {"tracking", "models", "autologging", "serve"}
+WITH_REFERENCE = {"tracking", "models", "autologging", "serve", "system_metrics"}
 
 
 def main() -> None:
