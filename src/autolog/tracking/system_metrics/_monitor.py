@@ -43,7 +43,7 @@ _STOP_WAIT_S = 5.0
 class _Target:
     """One sampled run: where its points go, and its window of readings."""
 
-    __slots__ = ("run_id", "store", "explicit", "step", "sums", "counts", "samples", "points")
+    __slots__ = ("run_id", "store", "explicit", "step", "sums", "counts", "samples", "points", "abandoned")
 
     def __init__(self, run_id: str, store: Any, explicit: bool, step: int) -> None:
         self.run_id = run_id
@@ -54,6 +54,7 @@ class _Target:
         self.counts: dict[str, int] = {}
         self.samples = 0  # readings in the window
         self.points = 0  # points queued so far
+        self.abandoned = False  # stop() gave up waiting: the run may have ended since
 
     def add(self, reading: Mapping[str, float]) -> None:
         sums, counts = self.sums, self.counts
@@ -80,7 +81,7 @@ class _Stop:
         self.exited = False  # the thread ended after handling it
 
 
-_lock = threading.Lock()  # guards the three below; held while a run's points are queued
+_lock = threading.Lock()  # guards the four below; held while a run's points are queued
 _runs: dict[str, _Target] = {}
 _stops: list[_Stop] = []
 _thread: _Sampling | None = None
@@ -135,7 +136,10 @@ def stop(run_id: str) -> None:
     if thread is threading.current_thread():  # a sampler that ends a run: nothing to wait for
         return
     thread.wake.set()
-    if request.done.wait(_STOP_WAIT_S) and request.exited:
+    if not request.done.wait(_STOP_WAIT_S):
+        with _lock:
+            target.abandoned = True  # a point queued later could arrive after the run's end
+    elif request.exited:
         thread.join(_STOP_WAIT_S)
 
 
@@ -152,11 +156,6 @@ def stop_all() -> None:
     """Stop every run (interpreter exit)."""
     for run_id in list(_runs):
         stop(run_id)
-
-
-def sampled_runs() -> list[str]:
-    """The runs being sampled now."""
-    return list(_runs)
 
 
 def _next_step(store: Any, run_id: str, prefix: str) -> int:
@@ -299,7 +298,7 @@ class _Sampling(threading.Thread):
     def _queue(self, target: _Target) -> None:
         """Queue the target's window as one point (called with _lock held)."""
         means = target.take()
-        if not means or target.run_id in _client._ended:  # ended some other way: say nothing
+        if not means or target.abandoned or target.run_id in _client._ended:
             return
         now = time.time_ns() // 1_000_000
         store, run_id, step = target.store, target.run_id, target.step

@@ -4,8 +4,9 @@ Absent without a word when the package is not installed, the driver's library ca
 loaded, or there is no GPU. GPU ``i`` is NVML's index, the numbering ``nvidia-smi`` shows
 (``CUDA_VISIBLE_DEVICES`` does not renumber it). Per GPU, with MLflow's names:
 
-- ``gpu_<i>_utilization_percentage``: the share of the last sample period in which a kernel
-  ran (``nvmlDeviceGetUtilizationRates().gpu``)
+- ``gpu_<i>_utilization_percentage``: the share of the driver's last sample period (1/6 s
+  to 1 s depending on the GPU) in which a kernel ran (``nvmlDeviceGetUtilizationRates().gpu``):
+  a snapshot, which ``samples_before_logging`` > 1 averages
 - ``gpu_<i>_memory_usage_megabytes`` and ``gpu_<i>_memory_usage_percentage``
   (``nvmlDeviceGetMemoryInfo``: used, used / total)
 - ``gpu_<i>_power_usage_watts`` and ``gpu_<i>_power_usage_percentage``
@@ -79,15 +80,19 @@ class NvidiaSampler(Sampler):
         self._nvml: Any = pynvml
         self._gpus: list[tuple[str, Any, float, list[Reading]]] = []
         try:
-            for index in range(pynvml.nvmlDeviceGetCount()):
-                handle = pynvml.nvmlDeviceGetHandleByIndex(index)
-                limit = self._power_limit(handle)
-                readings = [r for r in _READINGS if self._supported(r, handle, limit)]
-                if readings:
-                    self._gpus.append((f"gpu_{index}_", handle, limit, readings))
+            count = pynvml.nvmlDeviceGetCount()
         except pynvml.NVMLError:
             self.close()
             raise
+        for index in range(count):
+            try:  # a GPU this process may not query (permissions, lost) is left out
+                handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+            except pynvml.NVMLError:
+                continue
+            limit = self._power_limit(handle)
+            readings = [r for r in _READINGS if self._supported(r, handle, limit)]
+            if readings:
+                self._gpus.append((f"gpu_{index}_", handle, limit, readings))
         if not self._gpus:
             self.close()
             return False
