@@ -57,3 +57,47 @@ def run_json(python: str, script: Path, *args: str, cwd: str | None = None) -> d
 
 def emit(result: dict[str, Any]) -> None:
     print(json.dumps(result))
+
+
+def torch_mlp(epochs: int = 5) -> tuple[Callable[[], list[float]], int, list[float]]:
+    """The small MLP the torch figures train on the CPU: ``(loop, steps_per_epoch, opens)``.
+
+    ``loop()`` builds the model and an Adam optimizer (which opens an autologged run) and
+    trains ``epochs`` epochs (a train and a validation DataLoader pass each); it returns the
+    process CPU seconds of each epoch and appends the CPU seconds of building the optimizer to
+    ``opens``. Torch runs one thread: the figures compare per-step costs, not parallelism.
+    """
+    import torch
+    from torch import nn
+    from torch.utils.data import DataLoader, TensorDataset
+
+    torch.set_num_threads(1)
+    generator = torch.Generator().manual_seed(0)
+    X = torch.randn(4096 + 1024, 20, generator=generator)
+    y = (X[:, 0] + X[:, 1] > 0).long()
+    train = DataLoader(TensorDataset(X[:4096], y[:4096]), batch_size=64, shuffle=True)
+    val = DataLoader(TensorDataset(X[4096:], y[4096:]), batch_size=256)
+    opens: list[float] = []
+
+    def loop() -> list[float]:
+        model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 2))
+        start = time.process_time()
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        criterion = nn.CrossEntropyLoss()
+        opens.append(time.process_time() - start)
+        times = []
+        for _ in range(epochs):
+            start = time.process_time()
+            model.train()
+            for xb, yb in train:
+                optimizer.zero_grad()
+                criterion(model(xb), yb).backward()
+                optimizer.step()
+            model.eval()
+            with torch.no_grad():
+                for xb, yb in val:
+                    criterion(model(xb), yb)
+            times.append(time.process_time() - start)
+        return times
+
+    return loop, len(train), opens

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import emit  # noqa: E402
+from _common import emit, torch_mlp  # noqa: E402
 
 REPEAT = 7
 TORCH_REPEAT = 12
@@ -101,50 +101,17 @@ def xgboost_figures(impl: str, workdir: Path, results: dict[str, Any]) -> None:
 def torch_figures(impl: str, workdir: Path, results: dict[str, Any]) -> None:
     if impl == "mlflow":
         return  # MLflow autologs Lightning only; a plain loop gets nothing to compare with
-    import torch
-    from torch import nn
-    from torch.utils.data import DataLoader, TensorDataset
+    import statistics
 
     import autolog
 
-    torch.set_num_threads(1)
-    generator = torch.Generator().manual_seed(0)
-    X = torch.randn(4096 + 1024, 20, generator=generator)
-    y = (X[:, 0] + X[:, 1] > 0).long()
-    train = DataLoader(TensorDataset(X[:4096], y[:4096]), batch_size=64, shuffle=True)
-    val = DataLoader(TensorDataset(X[4096:], y[4096:]), batch_size=256)
-    steps_per_epoch = len(train)
     on, disable = _switch(impl, "torch", workdir)
-
-    def loop() -> list[float]:
-        """CPU seconds of each of the 5 epochs (building the model and optimizer, which opens
-        the run, is reported separately)."""
-        model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 2))
-        starts.append(time.process_time())
-        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-        criterion = nn.CrossEntropyLoss()
-        starts[-1] = time.process_time() - starts[-1]
-        epochs = []
-        for _ in range(5):
-            start = time.process_time()
-            model.train()
-            for xb, yb in train:
-                optimizer.zero_grad()
-                criterion(model(xb), yb).backward()
-                optimizer.step()
-            model.eval()
-            with torch.no_grad():
-                for xb, yb in val:
-                    criterion(model(xb), yb)
-            epochs.append(time.process_time() - start)
-        return epochs
-
-    import statistics
-
-    starts: list[float] = []
+    # CPU seconds of each of the 5 epochs; building the model and optimizer, which opens the
+    # run, is reported separately (``opens``)
+    loop, steps_per_epoch, opens = torch_mlp()
     plain_times: list[float] = []
     logged_times: list[float] = []
-    opens, ends = [], []
+    logged_opens, ends = [], []
     loop()
     # epochs are the samples (a differing step costs ~50 us against a noise of ~20 us per
     # step between whole loops): 60 of each, plain and logged loops taking turns
@@ -152,7 +119,7 @@ def torch_figures(impl: str, workdir: Path, results: dict[str, Any]) -> None:
         plain_times.extend(loop())
         on()
         logged_times.extend(loop())
-        opens.append(starts[-1])
+        logged_opens.append(opens[-1])
         start = time.process_time()
         autolog.end_run()  # the run's end: pending epoch data and the model
         ends.append(time.process_time() - start)
@@ -161,7 +128,7 @@ def torch_figures(impl: str, workdir: Path, results: dict[str, Any]) -> None:
     results["torch_mlp_step_plain_us"] = plain_s / steps_per_epoch * 1e6
     results["torch_mlp_step_autolog_us"] = logged_s / steps_per_epoch * 1e6
     results["torch_mlp_step_ratio"] = logged_s / plain_s
-    results["torch_run_start_ms"] = statistics.median(opens) * 1000
+    results["torch_run_start_ms"] = statistics.median(logged_opens) * 1000
     results["torch_run_end_with_model_ms"] = statistics.median(ends) * 1000
 
 

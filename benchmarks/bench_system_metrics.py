@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import emit  # noqa: E402
+from _common import emit, torch_mlp  # noqa: E402
 
 STRESS_INTERVAL_S = 0.02
 STRESS_SECONDS = 6.0
@@ -133,40 +133,10 @@ def run_start_end(impl: str, workdir: Path, results: dict[str, Any]) -> None:
 def torch_overhead(impl: str, workdir: Path, results: dict[str, Any]) -> None:
     if impl == "mlflow":
         return  # the figure is about our sampler; MLflow's costs more per sample (above)
-    import torch
-    from torch import nn
-    from torch.utils.data import DataLoader, TensorDataset
-
     import autolog
 
     autolog.set_tracking_uri(str(workdir / "autolog-torch"))
-    torch.set_num_threads(1)
-    generator = torch.Generator().manual_seed(0)
-    X = torch.randn(4096 + 1024, 20, generator=generator)
-    y = (X[:, 0] + X[:, 1] > 0).long()
-    train = DataLoader(TensorDataset(X[:4096], y[:4096]), batch_size=64, shuffle=True)
-    val = DataLoader(TensorDataset(X[4096:], y[4096:]), batch_size=256)
-
-    def loop() -> list[float]:
-        """Process CPU seconds of each of 5 epochs."""
-        model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 2))
-        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-        criterion = nn.CrossEntropyLoss()
-        epochs = []
-        for _ in range(5):
-            start = time.process_time()
-            model.train()
-            for xb, yb in train:
-                optimizer.zero_grad()
-                criterion(model(xb), yb).backward()
-                optimizer.step()
-            model.eval()
-            with torch.no_grad():
-                for xb, yb in val:
-                    criterion(model(xb), yb)
-            epochs.append(time.process_time() - start)
-        return epochs
-
+    loop, steps_per_epoch, _ = torch_mlp()
     loop()
     for interval, label in ((DEFAULT_INTERVAL_S, "10s"), (0.1, "0_1s")):
         os.environ["AUTOLOG_SYSTEM_METRICS_SAMPLING_INTERVAL"] = str(interval)
@@ -179,7 +149,7 @@ def torch_overhead(impl: str, workdir: Path, results: dict[str, Any]) -> None:
                 sampled.extend(loop())
         ratio = statistics.median(sampled) / statistics.median(plain)
         results[f"torch_mlp_step_ratio_sampling_every_{label}"] = ratio
-    results["torch_mlp_step_plain_us"] = statistics.median(plain) / len(train) * 1e6
+    results["torch_mlp_step_plain_us"] = statistics.median(plain) / steps_per_epoch * 1e6
 
 
 FIGURES = [sampler_cost, run_start_end, torch_overhead]
