@@ -59,6 +59,20 @@ def emit(result: dict[str, Any]) -> None:
     print(json.dumps(result))
 
 
+def run_figures(figures: list[Callable[[str, Path, dict[str, Any]], None]]) -> None:
+    """The command line of a script of figure functions: ``WORKDIR [autolog|mlflow] [NAME ...]``
+    (optional names pick figures, e.g. ``sklearn_fit``); prints the results as one JSON line."""
+    workdir = Path(sys.argv[1])
+    impl = sys.argv[2] if len(sys.argv) > 2 else "autolog"
+    workdir.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {"impl": impl}
+    only = set(sys.argv[3:])
+    for figure in figures:
+        if not only or figure.__name__ in only:
+            figure(impl, workdir, results)
+    emit(results)
+
+
 def torch_mlp(epochs: int = 5) -> tuple[Callable[[], list[float]], int, list[float]]:
     """The small MLP the torch figures train on the CPU: ``(loop, steps_per_epoch, opens)``.
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import emit, torch_mlp  # noqa: E402
+from _common import run_figures, torch_mlp  # noqa: E402
 
 REPEAT = 7
 TORCH_REPEAT = 12
@@ -309,17 +309,5 @@ def enable_ms(impl: str, workdir: Path, results: dict[str, Any]) -> None:
 FIGURES = [xgboost_figures, torch_figures, sklearn_fit, sklearn_gridsearch, sklearn_disabled, enable_ms]
 
 
-def main() -> None:
-    workdir = Path(sys.argv[1])
-    impl = sys.argv[2] if len(sys.argv) > 2 else "autolog"
-    workdir.mkdir(parents=True, exist_ok=True)
-    results: dict[str, Any] = {"impl": impl}
-    only = set(sys.argv[3:])  # optional figure function names, e.g. sklearn_fit enable_ms
-    for figures in FIGURES:
-        if not only or figures.__name__ in only:
-            figures(impl, workdir, results)
-    emit(results)
-
-
 if __name__ == "__main__":
-    main()
+    run_figures(FIGURES)

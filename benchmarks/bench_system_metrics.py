@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import emit, torch_mlp  # noqa: E402
+from _common import run_figures, torch_mlp  # noqa: E402
 
 STRESS_INTERVAL_S = 0.02
 STRESS_SECONDS = 6.0
@@ -155,17 +155,5 @@ def torch_overhead(impl: str, workdir: Path, results: dict[str, Any]) -> None:
 FIGURES = [sampler_cost, run_start_end, torch_overhead]
 
 
-def main() -> None:
-    workdir = Path(sys.argv[1])
-    impl = sys.argv[2] if len(sys.argv) > 2 else "autolog"
-    workdir.mkdir(parents=True, exist_ok=True)
-    results: dict[str, Any] = {"impl": impl}
-    only = set(sys.argv[3:])
-    for figures in FIGURES:
-        if not only or figures.__name__ in only:
-            figures(impl, workdir, results)
-    emit(results)
-
-
 if __name__ == "__main__":
-    main()
+    run_figures(FIGURES)
