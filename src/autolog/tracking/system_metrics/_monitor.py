@@ -29,7 +29,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from autolog.errors import AutologWarning
-from autolog.tracking import _client, _validation
+from autolog.core import _rules
+from autolog.tracking import _client
 from autolog.tracking import _writer as _writer_mod
 from autolog.tracking._writer import METRIC
 from autolog.tracking.system_metrics import _settings
@@ -280,9 +281,9 @@ class _Sampling(threading.Thread):
                 for key, value in sampler.sample().items():
                     full = self.keys.get(key)
                     if full is None:
-                        full = _validation.check_key(self.settings.prefix + key, "system metric name")
+                        full = _rules.check_key(self.settings.prefix + key, "system metric name")
                         self.keys[key] = full
-                    checked[full] = _validation.metric_value(full, value)
+                    checked[full] = _rules.metric_value(full, value)
             except Exception as exc:
                 _report(f"the system metrics sampler {name!r}", exc, "it is left out from now on")
                 del self.samplers[name]
