@@ -8,7 +8,10 @@ from typing import Any
 
 from autolog._cli import _output as out
 
-_PACKAGES = ("SQLAlchemy", "alembic", "PyYAML", "cloudpickle", "wrapt", "psycopg", "fsspec", "s3fs", "pandas", "numpy")
+_PACKAGES = (
+    "SQLAlchemy", "alembic", "PyYAML", "cloudpickle", "wrapt", "psycopg", "fsspec", "s3fs", "pandas", "numpy",
+    "psutil", "nvidia-ml-py",  # system metrics: the host, NVIDIA GPUs
+)
 
 
 def _version(dist: str) -> str | None:
