@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench system-deps
+.PHONY: setup demo test bench system-deps mlflow-venv
 
 $(STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
@@ -21,10 +21,21 @@ system-deps:
 	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		(apt-get update -q && apt-get install -y -q postgresql)
 
+# MLflow 3.17.2 in its own environment: the reference client of the server tests and the
+# reference side of the benchmarks (never a dependency of autolog)
+MLFLOW_VENV := .venv-mlflow
+$(MLFLOW_VENV)/.installed:
+	$(PY) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/pip install -q --upgrade pip
+	$(MLFLOW_VENV)/bin/pip install -q mlflow==3.17.2 scikit-learn
+	touch $@
+
+mlflow-venv: $(MLFLOW_VENV)/.installed
+
 demo: setup
 	$(BIN)/python docs/examples/demo.py
 
-test: setup system-deps
+test: setup system-deps mlflow-venv
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -5,10 +5,14 @@
     │   ├── ParamChangedError                  a param re-logged with another value
     │   ├── FilterSyntaxError                  search filter / order_by that does not parse
     │   ├── UnsafeArtifactPathError            an artifact path that leaves the run's root
-    │   └── SignatureInferenceError            example data whose signature cannot be inferred
+    │   ├── SignatureInferenceError            example data whose signature cannot be inferred
+    │   ├── AlreadyExistsError                 a name or id that is already taken
+    │   └── RequestTooLargeError               a request to the server over its size limit
     ├── NotFoundError (LookupError)            unknown run / experiment / artifact / model
     │   └── UnknownFlavorError (KeyError)      a flavor name nobody registered
     ├── RunStateError                          logging to a finished or deleted run
+    ├── PermissionDeniedError                  a server request its token does not allow
+    │   └── UnauthenticatedError               a server request without a valid token
     ├── StoreError                             the backend failed or cannot be used
     │   ├── SchemaOutdatedError                database schema older than the code
     │   └── BackgroundWriteError               a queued write failed in the background
@@ -35,9 +39,13 @@ __all__ = [
     "FilterSyntaxError",
     "UnsafeArtifactPathError",
     "SignatureInferenceError",
+    "AlreadyExistsError",
+    "RequestTooLargeError",
     "NotFoundError",
     "UnknownFlavorError",
     "RunStateError",
+    "PermissionDeniedError",
+    "UnauthenticatedError",
     "StoreError",
     "SchemaOutdatedError",
     "BackgroundWriteError",
@@ -101,6 +109,14 @@ class SignatureInferenceError(InvalidInputError):
         super().__init__(message)
 
 
+class AlreadyExistsError(InvalidInputError):
+    """A name or id that must be unique is already taken (an experiment, a registered model)."""
+
+
+class RequestTooLargeError(InvalidInputError):
+    """A request body over the server's limit; the message names the limit and the flag."""
+
+
 class NotFoundError(AutologError, LookupError):
     """Something named by the caller does not exist."""
 
@@ -124,6 +140,14 @@ class RunStateError(AutologError):
     def __init__(self, run_id: str, message: str) -> None:
         self.run_id = run_id
         super().__init__(message)
+
+
+class PermissionDeniedError(AutologError):
+    """The server refuses this request to the token it came with (a read-only token writing)."""
+
+
+class UnauthenticatedError(PermissionDeniedError):
+    """The server needs a bearer token and the request had none, or a wrong one."""
 
 
 class StoreError(AutologError):

@@ -23,6 +23,7 @@ GROUPS = (
     "autolog._cli.artifacts",
     "autolog._cli.models",
     "autolog._cli.serve",
+    "autolog._cli.server",
     "autolog._cli.gc",
     "autolog._cli.db",
     "autolog._cli.doctor",

@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass, field, replace
 
 from autolog.core._clock import now_ms
-from autolog.errors import InvalidInputError
+from autolog.errors import AlreadyExistsError, InvalidInputError
 from autolog.core import _messages as msg
 from autolog.core._model_entities import EventKind, ModelEvent, ModelVersion, RegisteredModel
 from autolog.core._model_store import RegistryStore
@@ -87,7 +87,7 @@ class MemoryRegistry(RegistryStore):
     ) -> RegisteredModel:
         with self._reg.lock:
             if name in self._reg.models:
-                raise InvalidInputError(f"a registered model named {name!r} already exists")
+                raise AlreadyExistsError(f"a registered model named {name!r} already exists")
             return self._snapshot(self._create(name, description, tags, user_id))
 
     def _create(self, name: str, description: str, tags: dict[str, str], user_id: str) -> _Model:
@@ -111,7 +111,7 @@ class MemoryRegistry(RegistryStore):
             if new_name == name:
                 return self._snapshot(model)
             if new_name in self._reg.models:
-                raise InvalidInputError(f"a registered model named {new_name!r} already exists")
+                raise AlreadyExistsError(f"a registered model named {new_name!r} already exists")
             del self._reg.models[name]
             model.record = replace(model.record, name=new_name)
             model.versions = {n: replace(v, name=new_name) for n, v in model.versions.items()}

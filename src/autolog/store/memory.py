@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from autolog.core._clock import now_ms
-from autolog.errors import InvalidInputError, NotFoundError, ParamChangedError, RunStateError
+from autolog.errors import AlreadyExistsError, InvalidInputError, NotFoundError, ParamChangedError, RunStateError
 from autolog.core._store import Store
 from autolog.store._memory_registry import MemoryRegistry
 from autolog.core import _rules as check
@@ -226,7 +226,7 @@ class MemoryStore(MemoryRegistry, Store):
             if run_id is None:
                 run_id = uuid.uuid4().hex
             elif run_id in self._runs:
-                raise InvalidInputError(f"a run with id {run_id} already exists")
+                raise AlreadyExistsError(f"a run with id {run_id} already exists")
             info = RunInfo(
                 run_id=run_id,
                 experiment_id=experiment_id,
@@ -390,7 +390,7 @@ class MemoryStore(MemoryRegistry, Store):
                     if record.lifecycle_stage is LifecycleStage.DELETED
                     else ""
                 )
-                raise InvalidInputError(
+                raise AlreadyExistsError(
                     f"an experiment named {name!r} already exists with id "
                     f"{record.experiment_id}{stage}; choose another name"
                 )

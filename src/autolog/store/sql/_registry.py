@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from autolog.core._clock import now_ms
-from autolog.errors import InvalidInputError
+from autolog.errors import AlreadyExistsError, InvalidInputError
 from autolog.core import _messages as msg
 from autolog.core._model_entities import EventKind, ModelEvent, ModelVersion, RegisteredModel
 from autolog.core._model_store import RegistryStore
@@ -267,7 +267,7 @@ class SqlRegistry(RegistryStore):
         def work(conn: Connection) -> RegisteredModel:
             now = now_ms()
             if not _insert_model(conn, name, description, user_id, now):
-                raise InvalidInputError(f"a registered model named {name!r} already exists")
+                raise AlreadyExistsError(f"a registered model named {name!r} already exists")
             if tags:
                 conn.execute(
                     registered_model_tags.insert(),
@@ -291,7 +291,7 @@ class SqlRegistry(RegistryStore):
             if new_name != name:
                 taken = conn.execute(select(_rm.name).where(_rm.name == new_name)).first()
                 if taken is not None:
-                    raise InvalidInputError(f"a registered model named {new_name!r} already exists")
+                    raise AlreadyExistsError(f"a registered model named {new_name!r} already exists")
                 now = now_ms()
                 try:
                     conn.execute(
@@ -300,7 +300,7 @@ class SqlRegistry(RegistryStore):
                         .values(name=new_name, last_updated_time=now)
                     )
                 except IntegrityError:
-                    raise InvalidInputError(
+                    raise AlreadyExistsError(
                         f"a registered model named {new_name!r} already exists"
                     ) from None
                 _event(conn, new_name, "model_renamed", user_id, now, detail=name)

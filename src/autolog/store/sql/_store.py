@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from autolog.core._clock import now_ms
-from autolog.errors import InvalidInputError, NotFoundError, RunStateError
+from autolog.errors import AlreadyExistsError, InvalidInputError, NotFoundError, RunStateError
 from autolog.core._store import FinishedRun, Store
 from autolog.store.sql import _driver, _killed, _migrate, _translate
 from autolog.store.sql import _records as rec
@@ -148,7 +148,7 @@ class SqlStore(SqlRegistry, Store):
                     .returning(t.experiments.c.experiment_id)
                 ).scalar_one()
             except IntegrityError:  # another process took the name between check and insert
-                raise InvalidInputError(
+                raise AlreadyExistsError(
                     f"an experiment named {name!r} already exists; choose another name"
                 ) from None
             if not artifact_location:
@@ -224,7 +224,7 @@ class SqlStore(SqlRegistry, Store):
                     .values(name=new_name, last_update_time=now_ms())
                 )
             except IntegrityError:
-                raise InvalidInputError(
+                raise AlreadyExistsError(
                     f"an experiment named {new_name!r} already exists; choose another name"
                 ) from None
 
@@ -523,7 +523,7 @@ def _name_free(conn: Connection, name: str) -> None:
     ).first()
     if row is not None:
         stage = " (deleted; restore or rename it)" if row.lifecycle_stage == _DELETED else ""
-        raise InvalidInputError(
+        raise AlreadyExistsError(
             f"an experiment named {name!r} already exists with id {row.experiment_id}{stage}; "
             "choose another name"
         )
@@ -591,7 +591,7 @@ def _insert_runs(conn: Connection, experiment_id: str, news: Sequence[_NewRun]) 
         _driver.execute(conn, "insert_run", lambda: _INSERT_RUN, values, column_keys=_RUN_COLUMNS)
     except IntegrityError:
         taken = ", ".join(new.run_id for new in news)
-        raise InvalidInputError(f"a run with id {taken} already exists") from None
+        raise AlreadyExistsError(f"a run with id {taken} already exists") from None
     tag_rows = [(new.run_id, k, v) for new in news for k, v in new.tags.items()]
     if tag_rows:
         _driver.execute_rows(conn, "insert_tags", t.tags.insert, rec.KV_COLUMNS, tag_rows)
