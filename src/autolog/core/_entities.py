@@ -149,3 +149,25 @@ class PagedList(list):  # type: ignore[type-arg]
     def __init__(self, items: Any = (), token: str | None = None) -> None:
         super().__init__(items)
         self.token = token
+
+
+@dataclass(frozen=True)
+class LoggedModel:
+    """A model logged in an experiment, apart from any run (MLflow 3's "logged model").
+
+    MLflow 3's clients create one per ``log_model`` call and upload its files under
+    ``artifact_location``; ``status`` goes from PENDING to READY (or FAILED) when the upload
+    is done. ``source_run_id`` names the run that logged it, if any.
+    """
+
+    model_id: str
+    experiment_id: str
+    name: str
+    artifact_location: str
+    creation_timestamp: int
+    last_updated_timestamp: int
+    status: str = "PENDING"
+    source_run_id: str | None = None
+    model_type: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)

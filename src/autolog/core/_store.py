@@ -237,6 +237,25 @@ class ArtifactStore(abc.ABC):
     def write_bytes(self, path: str, data: bytes) -> None:
         """Write one file at ``path`` (relative to the root), replacing it atomically."""
 
+    def put_file(self, local_file: str, path: str) -> None:
+        """Store the local file as the file ``path`` (relative to the root), whole or not at all.
+
+        The local file is the caller's to give away: a backend may move it into place instead
+        of copying it (the tracking server receives uploads this way). This default copies it
+        through ``log_artifact`` under its final name.
+        """
+        import os
+        import shutil
+        import tempfile
+
+        from autolog.store.artifacts._paths import clean_file_path
+
+        directory, _, name = clean_file_path(path).rpartition("/")
+        with tempfile.TemporaryDirectory(prefix="autolog-put-") as tmp:
+            named = os.path.join(tmp, name)
+            shutil.move(local_file, named)
+            self.log_artifact(named, directory or None)
+
     @abc.abstractmethod
     def open(self, path: str, mode: str = "rb") -> IO[Any]:
         """Open a file under the root for reading ('rb'/'r')."""

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from autolog.core._clock import now_ms
 from autolog.errors import AlreadyExistsError, InvalidInputError, NotFoundError, ParamChangedError, RunStateError
 from autolog.core._store import Store
+from autolog.store._memory_logged_models import MemoryLoggedModels
 from autolog.store._memory_registry import MemoryRegistry
 from autolog.core import _rules as check
 from autolog.core._entities import (
@@ -87,7 +88,7 @@ class _RunRecord:
         return Run(self.info, RunData(metrics, dict(self.params), dict(self.tags)))
 
 
-class MemoryStore(MemoryRegistry, Store):
+class MemoryStore(MemoryRegistry, MemoryLoggedModels, Store):
     """A thread-safe in-memory Store; ``MemoryStore.from_uri("memory:")`` is a fresh one."""
 
     def __init__(self, uri: str = "memory:") -> None:

@@ -135,6 +135,19 @@ class ArtifactStoreConformance:
         with artifacts.open("reports/daily/metrics.csv") as handle:
             assert handle.read() == b"step,loss\n1,0.5\n"
 
+    def test_put_file_places_a_file_under_its_path(self, artifacts: ArtifactStore, tmp_path: Path) -> None:
+        src = tmp_path / "upload.tmp"
+        src.write_bytes(b"weights")
+        artifacts.put_file(str(src), "model/weights.bin")
+        with artifacts.open("model/weights.bin") as handle:
+            assert handle.read() == b"weights"
+        again = tmp_path / "upload2.tmp"
+        again.write_bytes(b"newer")
+        artifacts.put_file(str(again), "model/weights.bin")
+        with artifacts.open("model/weights.bin") as handle:
+            assert handle.read() == b"newer"
+        assert [info.path for info in artifacts.list_artifacts("model")] == ["model/weights.bin"]
+
     def test_log_artifact_missing_source(self, artifacts: ArtifactStore, tmp_path: Path) -> None:
         missing = tmp_path / "nope.pkl"
         with pytest.raises(FileNotFoundError, match="nope.pkl"):
@@ -212,6 +225,8 @@ class ArtifactStoreConformance:
             artifacts.log_artifact(str(src), path)
         with pytest.raises(UnsafeArtifactPathError):
             artifacts.log_artifacts(str(tmp_path), path)
+        with pytest.raises(UnsafeArtifactPathError):
+            artifacts.put_file(str(src), path)
         for read in (artifacts.open, artifacts.list_artifacts, artifacts.download_artifacts,
                      artifacts.delete_artifacts):
             with pytest.raises(UnsafeArtifactPathError):

@@ -128,6 +128,14 @@ class LocalArtifactStore(ArtifactStore):
         dest = self._writable(clean_file_path(path))
         atomic_write(dest, lambda handle: handle.write(data))
 
+    def put_file(self, local_file: str, path: str) -> None:
+        dest = self._writable(clean_file_path(path))
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        try:
+            os.replace(local_file, dest)  # same file system: the file appears whole, at once
+        except OSError:
+            _copy(local_file, dest)
+
     # -- reading -------------------------------------------------------------------------------
     def open(self, path: str, mode: str = "rb") -> IO[Any]:
         check_read_mode(mode)

@@ -1,0 +1,181 @@
+"""The artifact proxy, ``/api/2.0/mlflow-artifacts/artifacts/<path>``: streamed both ways.
+
+Paths are relative to the server's artifacts destination. Each one is decoded once (by the
+ASGI server), then refused if it still looks encoded, carries '?' or '#', a NUL or other
+control character, a backslash, is absolute, or climbs out with '..'
+(``autolog.store.artifacts._paths.clean_path``); a local destination also refuses paths that
+leave it through a symlink. Nothing is written for a refused path.
+
+An upload is streamed to a temporary file (inside the destination when it is local, so the
+final step is a rename), and put in place only when the whole body has arrived: a cut
+connection leaves no half file. A download streams from the store in 1 MiB blocks.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from typing import IO, TYPE_CHECKING, Any
+
+from autolog.errors import InvalidInputError, PermissionDeniedError, UnsafeArtifactPathError
+from autolog.server._api import Api
+from autolog.server._http import Args, check_write, too_large
+from autolog.store.artifacts._paths import TEMP_PREFIX, clean_file_path, clean_path
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+_ENCODED = re.compile(r"%[0-9A-Fa-f]{2}")
+_BLOCK = 1 << 20
+
+
+def proxy_path(raw: str) -> str:
+    """A decoded request path below the artifact root, checked and normalised ('' = root)."""
+    for char, why in (("?", "a '?'"), ("#", "a '#'")):
+        if char in raw:
+            raise UnsafeArtifactPathError(raw, f"it contains {why}", "Name files without '?' or '#'.")
+    if _ENCODED.search(raw):
+        raise UnsafeArtifactPathError(raw, "it is still percent-encoded after decoding (encoded twice)")
+    return clean_path(raw)
+
+
+def _file_path(request: Request) -> str:
+    return clean_file_path(proxy_path(request.path_params["path"]))
+
+
+def spool_dir(api: Api) -> str | None:
+    """Where uploads are received: inside a local destination (so they are renamed in)."""
+    rel = api.relative(api.artifact_root)
+    if api.artifacts.root_uri and rel == "" and not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]+://", api.artifact_root):
+        path = os.path.join(api.root_join(""), TEMP_PREFIX + "uploads")
+        os.makedirs(path, exist_ok=True)
+        return path
+    return None
+
+
+def upload(api: Api) -> Any:
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import Response
+
+    limit = api.config.max_upload_bytes
+    where = spool_dir(api)
+
+    async def put(request: Request) -> Response:
+        check_write(request)
+        rel = _file_path(request)
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise too_large(int(declared), limit)
+        fd, spool = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=where)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pending: list[bytes] = []
+                buffered = size = 0
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > limit:
+                        raise too_large(size, limit)
+                    pending.append(chunk)
+                    buffered += len(chunk)
+                    if buffered >= _BLOCK:  # one thread hop per MiB, not per network chunk
+                        await run_in_threadpool(handle.write, b"".join(pending))
+                        pending, buffered = [], 0
+                if pending:
+                    await run_in_threadpool(handle.write, b"".join(pending))
+            await run_in_threadpool(api.artifacts.put_file, spool, rel)
+        finally:
+            if os.path.exists(spool):
+                os.unlink(spool)
+        return Response(b"{}", media_type="application/json")
+
+    return put
+
+
+def download(api: Api) -> Any:
+    import mimetypes
+
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import StreamingResponse
+
+    async def get(request: Request) -> Response:
+        rel = _file_path(request)
+        handle = await run_in_threadpool(api.artifacts.open, rel, "rb")
+        headers = {}
+        size = _size(handle)
+        if size is not None:
+            headers["Content-Length"] = str(size)
+        kind = mimetypes.guess_type(rel)[0] or "application/octet-stream"
+        if kind.startswith("text/") or kind in ("application/javascript", "image/svg+xml") or kind.endswith("html"):
+            kind = "text/plain"  # never rendered by a browser as a page of this origin
+        headers["X-Content-Type-Options"] = "nosniff"
+        return StreamingResponse(_blocks(handle), media_type=kind, headers=headers)
+
+    return get
+
+
+def _size(handle: IO[bytes]) -> int | None:
+    try:
+        return os.fstat(handle.fileno()).st_size
+    except (OSError, AttributeError, ValueError):
+        size = getattr(handle, "size", None)
+        return size if isinstance(size, int) else None
+
+
+def _blocks(handle: IO[bytes]) -> Iterator[bytes]:
+    with handle:
+        while block := handle.read(_BLOCK):
+            yield block
+
+
+def delete(api: Api) -> Any:
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import Response
+
+    async def remove(request: Request) -> Response:
+        check_write(request)
+        rel = proxy_path(request.path_params["path"])
+        if not rel:
+            raise InvalidInputError("refusing to delete the whole artifact root; name a path below it")
+        await run_in_threadpool(api.artifacts.delete_artifacts, rel)
+        return Response(b"{}", media_type="application/json")
+
+    return remove
+
+
+def list_files(api: Api, args: Args) -> dict[str, Any]:
+    """``GET /api/2.0/mlflow-artifacts/artifacts?path=``: direct children, names relative."""
+    rel = proxy_path(args.opt_str("path") or "")
+    infos = api.artifacts.list_artifacts(rel or None)
+    files = []
+    for info in infos:
+        entry: dict[str, Any] = {"path": info.path.rsplit("/", 1)[-1], "is_dir": info.is_dir}
+        if info.file_size is not None:
+            entry["file_size"] = info.file_size
+        files.append(entry)
+    return {"files": files}
+
+
+def list_run(api: Api, args: Args) -> dict[str, Any]:
+    """``/api/2.0/mlflow/artifacts/list?run_id=&path=``: a run's artifacts, paths from its root."""
+    from autolog.server.runs import run_id
+
+    run = api.store.get_run(run_id(args))
+    base = api.relative(run.info.artifact_uri)
+    if base is None:
+        raise PermissionDeniedError(
+            f"run {run.info.run_id} keeps its artifacts at {run.info.artifact_uri}, outside this "
+            "server's artifacts destination; the server does not read there"
+        )
+    rel = proxy_path(args.opt_str("path") or "")
+    infos = api.artifacts.list_artifacts("/".join(p for p in (base, rel) if p) or None)
+    cut = len(base) + 1 if base else 0
+    files = []
+    for info in infos:
+        entry: dict[str, Any] = {"path": info.path[cut:], "is_dir": info.is_dir}
+        if info.file_size is not None:
+            entry["file_size"] = info.file_size
+        files.append(entry)
+    return {"root_uri": api.public_location(run.info.artifact_uri), "files": files}

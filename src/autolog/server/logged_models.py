@@ -1,0 +1,120 @@
+"""``/api/2.0/mlflow/logged-models/*``: MLflow 3's logged models -> the store's LoggedModelStore."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autolog.errors import InvalidInputError, StoreError
+from autolog.server._api import Api
+from autolog.server._http import Args
+from autolog.server._shapes import key_values
+from autolog.store._logged_models import LoggedModelStore, search_logged_models
+from autolog.tracking._entities import LoggedModel
+
+#: MLflow's status enum names <-> ours
+_STATUS_OUT = {"PENDING": "LOGGED_MODEL_PENDING", "READY": "LOGGED_MODEL_READY", "FAILED": "LOGGED_MODEL_UPLOAD_FAILED"}
+_STATUS_IN = {v: k for k, v in _STATUS_OUT.items()}
+
+
+def _store(api: Api) -> LoggedModelStore:
+    if not isinstance(api.store, LoggedModelStore):
+        raise StoreError(f"the tracking store {type(api.store).__name__} does not keep logged models")
+    return api.store
+
+
+def shape(api: Api, m: LoggedModel) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "model_id": m.model_id,
+        "experiment_id": m.experiment_id,
+        "name": m.name,
+        "creation_timestamp_ms": m.creation_timestamp,
+        "last_updated_timestamp_ms": m.last_updated_timestamp,
+        "artifact_uri": api.public_location(m.artifact_location),
+        "status": _STATUS_OUT.get(m.status, "LOGGED_MODEL_STATUS_UNSPECIFIED"),
+        "tags": key_values(m.tags),
+    }
+    if m.model_type:
+        info["model_type"] = m.model_type
+    if m.source_run_id:
+        info["source_run_id"] = m.source_run_id
+    return {"info": info, "data": {"params": key_values(m.params), "metrics": []}}
+
+
+def create(api: Api, args: Args) -> dict[str, Any]:
+    model = _store(api).create_logged_model(
+        args.str("experiment_id"), args.opt_str("name") or "model", args.opt_str("source_run_id"),
+        args.opt_str("model_type"), dict(args.key_values("tags")), dict(args.key_values("params")),
+    )
+    return {"model": shape(api, model)}
+
+
+def get(api: Api, args: Args) -> dict[str, Any]:
+    return {"model": shape(api, _store(api).get_logged_model(args.str("model_id")))}
+
+
+def finalize(api: Api, args: Args) -> dict[str, Any]:
+    status = args.str("status")
+    if status not in _STATUS_IN:
+        raise InvalidInputError(f"status must be one of {', '.join(_STATUS_IN)}, got {status!r}")
+    return {"model": shape(api, _store(api).finalize_logged_model(args.str("model_id"), _STATUS_IN[status]))}
+
+
+def delete(api: Api, args: Args) -> dict[str, Any]:
+    _store(api).delete_logged_model(args.str("model_id"))
+    return {}
+
+
+def set_tags(api: Api, args: Args) -> dict[str, Any]:
+    _store(api).set_logged_model_tags(args.str("model_id"), dict(args.key_values("tags")))
+    return {}
+
+
+def delete_tag(api: Api, args: Args) -> dict[str, Any]:
+    _store(api).delete_logged_model_tag(args.str("model_id"), args.str("tag_key"))
+    return {}
+
+
+def log_params(api: Api, args: Args) -> dict[str, Any]:
+    """Params after creation are kept as the model's params (MLflow logs them in batches)."""
+    store = _store(api)
+    model = store.get_logged_model(args.str("model_id"))
+    if args.key_values("params"):
+        raise InvalidInputError(
+            f"logged model {model.model_id}: this server takes a logged model's params when it "
+            "is created (mlflow.log_model(..., params=...)), not afterwards"
+        )
+    return {}
+
+
+def search(api: Api, args: Args) -> dict[str, Any]:
+    from autolog.server.experiments import page_size
+
+    if args.list("datasets") or args.list("order_by"):
+        raise InvalidInputError("searching logged models by datasets or with order_by is not supported; use filter")
+    page = search_logged_models(
+        _store(api), args.str_list("experiment_ids"), args.opt_str("filter"),
+        page_size(args, 100), args.opt_str("page_token"),
+    )
+    doc: dict[str, Any] = {"models": [shape(api, m) for m in page]}
+    if page.token:
+        doc["next_page_token"] = page.token
+    return doc
+
+
+def list_artifacts(api: Api, args: Args) -> dict[str, Any]:
+    """The files of a logged model: ``?artifact_directory_path=`` below its root."""
+    from autolog.errors import PermissionDeniedError
+    from autolog.server.artifacts import proxy_path
+
+    model = _store(api).get_logged_model(args.str("model_id"))
+    base = api.relative(model.artifact_location)
+    if base is None:
+        raise PermissionDeniedError(f"logged model {model.model_id} keeps its files outside this server's artifacts destination")
+    rel = proxy_path(args.opt_str("artifact_directory_path") or "")
+    infos = api.artifacts.list_artifacts("/".join(p for p in (base, rel) if p) or None)
+    cut = len(base) + 1 if base else 0
+    files = [
+        {"path": i.path[cut:], "is_dir": i.is_dir, **({"file_size": i.file_size} if i.file_size is not None else {})}
+        for i in infos
+    ]
+    return {"root_uri": api.public_location(model.artifact_location), "files": files}

@@ -1,0 +1,61 @@
+"""``/api/2.0/mlflow/metrics/*`` and our columnar metric batch: metric history in and out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autolog.errors import InvalidInputError
+from autolog.server import _shapes as shape
+from autolog.server._api import Api
+from autolog.server._http import Args
+from autolog.server.experiments import page_size
+from autolog.server.runs import number, run_id
+
+#: points one columnar request may carry (its body limit applies too)
+MAX_COLUMN_POINTS = 5_000_000
+
+
+def get_history(api: Api, args: Args) -> dict[str, Any]:
+    from autolog.tracking._search import decode_page_token, encode_page_token
+
+    points = api.store.get_metric_history(run_id(args), args.str("metric_key"))
+    size = page_size(args, 25_000)
+    start = decode_page_token(args.opt_str("page_token"))
+    doc: dict[str, Any] = {"metrics": [shape.metric(m) for m in points[start : start + size]]}
+    if start + size < len(points):
+        doc["next_page_token"] = encode_page_token(start + size)
+    return doc
+
+
+def log_columns(api: Api, args: Args) -> dict[str, Any]:
+    """Our addition: ``{"run_id", "metrics": [{"key", "values", "steps", "timestamps"}]}``.
+
+    Parallel arrays per metric key; ``steps`` default to 0, 1, 2, ... and ``timestamps`` to
+    the time of the request. All points land in one transaction, or none.
+    """
+    import time
+
+    rid = run_id(args)
+    now = time.time_ns() // 1_000_000
+    points: list[tuple[str, float, int, int]] = []
+    for item in args.list("metrics"):
+        if not isinstance(item, dict):
+            raise InvalidInputError("each entry of 'metrics' must be an object with 'key' and 'values'")
+        series = Args(item)
+        key = series.str("key")
+        values = series.list("values")
+        steps = series.list("steps") or range(len(values))
+        stamps = series.list("timestamps") or [now] * len(values)
+        if not (len(values) == len(steps) == len(stamps)):
+            raise InvalidInputError(
+                f"metric {key!r}: values, steps and timestamps must have the same length "
+                f"(got {len(values)}, {len(steps)}, {len(stamps)})"
+            )
+        for value, step, stamp in zip(values, steps, stamps):
+            if not isinstance(step, int) or not isinstance(stamp, int) or isinstance(step, bool) or isinstance(stamp, bool):
+                raise InvalidInputError(f"metric {key!r}: steps and timestamps must be integers")
+            points.append((key, number(value, f"a value of metric {key!r}"), stamp, step))
+        if len(points) > MAX_COLUMN_POINTS:
+            raise InvalidInputError(f"one request carries at most {MAX_COLUMN_POINTS} points; send several")
+    api.store.log_metric_points(rid, points)
+    return {"points": len(points)}

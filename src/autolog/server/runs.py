@@ -1,0 +1,176 @@
+"""``/api/2.0/mlflow/runs/*``: runs and their params, metrics and tags -> Store calls."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from autolog.errors import InvalidInputError
+from autolog.server import _shapes as shape
+from autolog.server._api import Api
+from autolog.server._http import Args
+from autolog.server.experiments import page_size, view_type
+from autolog.tracking._entities import Metric, Param, RunStatus, RunTag
+
+#: MLflow's tags that carry run attributes
+RUN_NAME_TAG = "mlflow.runName"
+PARENT_TAG = "mlflow.parentRunId"
+
+
+def run_id(args: Args) -> str:
+    """``run_id``, or the older ``run_uuid`` that MLflow's clients still send."""
+    found = args.opt_str("run_id") or args.opt_str("run_uuid")
+    if found is None:
+        raise InvalidInputError("Missing value for required parameter 'run_id'.")
+    return found
+
+
+def number(value: Any, what: str) -> float:
+    """A metric value: a JSON number, or protobuf JSON's "NaN", "Infinity", "-Infinity"."""
+    if isinstance(value, bool):
+        raise InvalidInputError(f"{what} must be a number, got {value!r}")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str) and value in ("NaN", "Infinity", "-Infinity", "nan", "inf", "-inf"):
+        return float(value.replace("Infinity", "inf"))
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise InvalidInputError(f"{what} must be a number, got {value!r}")
+
+
+def metrics_of(args: Args) -> list[Metric]:
+    found = []
+    for item in args.list("metrics"):
+        if not isinstance(item, dict):
+            raise InvalidInputError("each entry of 'metrics' must be an object with key, value, timestamp, step")
+        item_args = Args(item)
+        key = item_args.str("key")
+        found.append(
+            Metric(
+                key, number(item.get("value"), f"the value of metric {key!r}"),
+                item_args.int("timestamp", _now()) or 0, item_args.int("step", 0) or 0,
+            )
+        )
+    return found
+
+
+def _now() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def create(api: Api, args: Args) -> dict[str, Any]:
+    tags = dict(args.key_values("tags"))
+    name = args.opt_str("run_name") or tags.get(RUN_NAME_TAG)
+    if not name:
+        from autolog.tracking._context import run_name
+
+        name = run_name()
+    tags[RUN_NAME_TAG] = name
+    run = api.store.create_run(
+        args.str("experiment_id") if args.get("experiment_id") is not None else "0",
+        args.opt_str("user_id") or "",
+        args.int("start_time", _now()) or _now(),
+        tags=[RunTag(k, v) for k, v in tags.items()],
+        run_name=name,
+        parent_run_id=tags.get(PARENT_TAG),
+    )
+    return {"run": shape.run(api, run)}
+
+
+def get(api: Api, args: Args) -> dict[str, Any]:
+    return {"run": shape.run(api, api.store.get_run(run_id(args)))}
+
+
+def update(api: Api, args: Args) -> dict[str, Any]:
+    status = args.opt_str("status")
+    if status is not None and status not in RunStatus.__members__:
+        raise InvalidInputError(f"status must be one of {', '.join(RunStatus.__members__)}, got {status!r}")
+    rid = run_id(args)
+    name = args.opt_str("run_name")
+    info = api.store.update_run_info(
+        rid, status=RunStatus(status) if status else None, end_time=args.int("end_time"), run_name=name,
+    )
+    if name is not None:
+        api.store.log_batch(rid, tags=[RunTag(RUN_NAME_TAG, name)])
+    return {"run_info": shape.run_info(api, info)}
+
+
+def delete(api: Api, args: Args) -> dict[str, Any]:
+    api.store.delete_run(run_id(args))
+    return {}
+
+
+def restore(api: Api, args: Args) -> dict[str, Any]:
+    api.store.restore_run(run_id(args))
+    return {}
+
+
+def log_metric(api: Api, args: Args) -> dict[str, Any]:
+    key = args.str("key")
+    value = number(args.data.get("value"), f"the value of metric {key!r}")
+    metric = Metric(key, value, args.int("timestamp", _now()) or 0, args.int("step", 0) or 0)
+    api.store.log_batch(run_id(args), metrics=[metric])
+    return {}
+
+
+def log_param(api: Api, args: Args) -> dict[str, Any]:
+    api.store.log_batch(run_id(args), params=[Param(args.str("key"), args.get("value", ""))])
+    return {}
+
+
+def set_tag(api: Api, args: Args) -> dict[str, Any]:
+    rid, key, value = run_id(args), args.str("key"), args.get("value", "")
+    api.store.log_batch(rid, tags=[RunTag(key, value)])
+    if key == RUN_NAME_TAG and isinstance(value, str) and value:
+        api.store.update_run_info(rid, run_name=value)
+    return {}
+
+
+def delete_tag(api: Api, args: Args) -> dict[str, Any]:
+    api.store.delete_tag(run_id(args), args.str("key"))
+    return {}
+
+
+def log_batch(api: Api, args: Args) -> dict[str, Any]:
+    params = [Param(k, v) for k, v in args.key_values("params")]
+    tags = [RunTag(k, v) for k, v in args.key_values("tags")]
+    api.store.log_batch(run_id(args), metrics=metrics_of(args), params=params, tags=tags)
+    return {}
+
+
+def log_inputs(api: Api, args: Args) -> dict[str, Any]:
+    """Dataset inputs are not kept by autolog's stores; model inputs are links it derives."""
+    api.store.get_run(run_id(args))
+    if args.list("datasets"):
+        raise InvalidInputError(
+            "this server does not store dataset inputs (mlflow.log_input); log the dataset's "
+            "name and digest as params or tags instead"
+        )
+    return {}
+
+
+def log_outputs(api: Api, args: Args) -> dict[str, Any]:
+    """A run's model outputs: the models already name their run (source_run_id)."""
+    api.store.get_run(run_id(args))
+    return {}
+
+
+def search(api: Api, args: Args) -> dict[str, Any]:
+    from autolog.tracking._search import parse_filter, parse_order_by
+
+    experiment_ids = args.str_list("experiment_ids")
+    page = api.store.search_runs(
+        experiment_ids,
+        filter=parse_filter(args.opt_str("filter"), "runs"),
+        run_view_type=view_type(args, "run_view_type"),
+        max_results=page_size(args, 1000),
+        order_by=parse_order_by(args.str_list("order_by"), "runs"),
+        page_token=args.opt_str("page_token"),
+    )
+    doc: dict[str, Any] = {"runs": [shape.run(api, r) for r in page]}
+    if page.token:
+        doc["next_page_token"] = page.token
+    return doc
