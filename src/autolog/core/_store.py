@@ -248,9 +248,12 @@ class ArtifactStore(abc.ABC):
         import shutil
         import tempfile
 
-        from autolog.store.artifacts._paths import clean_file_path
+        from autolog.errors import UnsafeArtifactPathError
 
-        directory, _, name = clean_file_path(path).rpartition("/")
+        directory, _, name = path.rpartition("/")
+        if name in ("", ".", "..") or "\\" in name or "\x00" in name or path.startswith("/") or directory.endswith("/"):
+            # the directory part is checked by log_artifact; the name becomes a local file name
+            raise UnsafeArtifactPathError(path, "it does not name a file below the root")
         with tempfile.TemporaryDirectory(prefix="autolog-put-") as tmp:
             named = os.path.join(tmp, name)
             shutil.move(local_file, named)

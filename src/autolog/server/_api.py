@@ -94,7 +94,7 @@ class Api:
 
 
 def _is_local(location: str) -> bool:
-    from autolog.store._registry import uri_scheme
+    from autolog.store._by_uri import uri_scheme
 
     return uri_scheme(location) == "file"
 

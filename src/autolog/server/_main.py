@@ -30,7 +30,7 @@ def run(config: ServerConfig, host: str = "127.0.0.1", port: int = 5000, workers
     )
     exposure_note(host, token is not None)
     if workers > 1:
-        from autolog.store._registry import forget_store
+        from autolog.store._by_uri import forget_store
 
         forget_store(config.backend_store_uri)
         serve("autolog.server._app:app_from_env", sock, workers, access_log)

@@ -11,9 +11,9 @@ import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from autolog.registry._entities import ModelVersion, RegisteredModel
+    from autolog.core._model_entities import ModelVersion, RegisteredModel
     from autolog.server._api import Api
-    from autolog.tracking._entities import Experiment, Metric, Run, RunInfo
+    from autolog.core._entities import Experiment, Metric, Run, RunInfo
 
 
 def number(value: float) -> float | str:

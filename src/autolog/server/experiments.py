@@ -8,7 +8,7 @@ from autolog.errors import NotFoundError
 from autolog.server import _shapes as shape
 from autolog.server._api import Api
 from autolog.server._http import Args
-from autolog.tracking._entities import ViewType
+from autolog.core._entities import ViewType
 
 _VIEW_TYPES = {"ACTIVE_ONLY": ViewType.ACTIVE_ONLY, "DELETED_ONLY": ViewType.DELETED_ONLY, "ALL": ViewType.ALL}
 
@@ -55,7 +55,7 @@ def get_by_name(api: Api, args: Args) -> dict[str, Any]:
 
 
 def search(api: Api, args: Args) -> dict[str, Any]:
-    from autolog.tracking._search import parse_filter, parse_order_by
+    from autolog.core._search import parse_filter, parse_order_by
 
     page = api.store.search_experiments(
         view_type=view_type(args, "view_type"),

@@ -8,8 +8,8 @@ from autolog.errors import InvalidInputError, StoreError
 from autolog.server._api import Api
 from autolog.server._http import Args
 from autolog.server._shapes import key_values
-from autolog.store._logged_models import LoggedModelStore, search_logged_models
-from autolog.tracking._entities import LoggedModel
+from autolog.core._logged_model_store import LoggedModelStore
+from autolog.core._entities import LoggedModel, PagedList
 
 #: MLflow's status enum names <-> ours
 _STATUS_OUT = {"PENDING": "LOGGED_MODEL_PENDING", "READY": "LOGGED_MODEL_READY", "FAILED": "LOGGED_MODEL_UPLOAD_FAILED"}
@@ -118,3 +118,34 @@ def list_artifacts(api: Api, args: Args) -> dict[str, Any]:
         for i in infos
     ]
     return {"root_uri": api.public_location(model.artifact_location), "files": files}
+
+
+def search_logged_models(
+    store: LoggedModelStore,
+    experiment_ids: Sequence[str],
+    filter_string: str | None = None,
+    max_results: int = 100,
+    page_token: str | None = None,
+) -> PagedList:
+    """Models of ``experiment_ids`` matching a filter over ``name``, ``status``,
+    ``source_run_id``, ``model_type``, ``model_id`` and ``tags.<key>``, newest first."""
+    from autolog.core._search import MISSING, matches, paginate
+    from autolog.registry._search import _RegistryParser
+
+    attributes: dict[str, type] = {
+        "name": str, "status": str, "source_run_id": str, "model_type": str, "model_id": str,
+        "creation_timestamp": int, "last_updated_timestamp": int,
+    }
+    node = None
+    if filter_string and filter_string.strip():
+        node = _RegistryParser(filter_string, attributes, "logged models").filter()
+
+    def lookup(model: LoggedModel, entity: str, key: str) -> object:
+        if entity == "tag":
+            return model.tags.get(key, MISSING)
+        value = getattr(model, key, MISSING)
+        return MISSING if value is None else value
+
+    found = [m for m in store.list_logged_models(experiment_ids) if matches(node, m, lookup)]  # type: ignore[arg-type]
+    found.sort(key=lambda m: (m.creation_timestamp, m.model_id), reverse=True)
+    return paginate(found, max_results, page_token)

@@ -16,7 +16,7 @@ MAX_COLUMN_POINTS = 5_000_000
 
 
 def get_history(api: Api, args: Args) -> dict[str, Any]:
-    from autolog.tracking._search import decode_page_token, encode_page_token
+    from autolog.core._search import decode_page_token, encode_page_token
 
     points = api.store.get_metric_history(run_id(args), args.str("metric_key"))
     size = page_size(args, 25_000)

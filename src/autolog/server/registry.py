@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from autolog.errors import InvalidInputError, StoreError
-from autolog.registry import _validate as check
-from autolog.registry._store import RegistryStore
+from autolog.core import _model_rules as check
+from autolog.core._model_store import RegistryStore
 from autolog.server import _shapes as shape
 from autolog.server._api import Api
 from autolog.server._http import Args
@@ -29,7 +29,7 @@ def _name(args: Args, field: str = "name") -> str:
 
 
 def _tags(args: Args) -> dict[str, str]:
-    from autolog.store._logged_models import clean_pairs
+    from autolog.core._logged_model_store import clean_pairs
 
     return clean_pairs(dict(args.key_values("tags")), "tag")
 
@@ -42,7 +42,7 @@ def _model_doc(api: Api, name: str) -> dict[str, Any]:
 
 
 def _page(items: list[Any], args: Args, default: int) -> tuple[list[Any], str | None]:
-    from autolog.tracking._search import paginate
+    from autolog.core._search import paginate
 
     page = paginate(items, page_size(args, default), args.opt_str("page_token"))
     return list(page), page.token

@@ -10,7 +10,7 @@ from autolog.server import _shapes as shape
 from autolog.server._api import Api
 from autolog.server._http import Args
 from autolog.server.experiments import page_size, view_type
-from autolog.tracking._entities import Metric, Param, RunStatus, RunTag
+from autolog.core._entities import Metric, Param, RunStatus, RunTag
 
 #: MLflow's tags that carry run attributes
 RUN_NAME_TAG = "mlflow.runName"
@@ -135,10 +135,27 @@ def delete_tag(api: Api, args: Args) -> dict[str, Any]:
 
 
 def log_batch(api: Api, args: Args) -> dict[str, Any]:
+    rid = run_id(args)
     params = [Param(k, v) for k, v in args.key_values("params")]
     tags = [RunTag(k, v) for k, v in args.key_values("tags")]
-    api.store.log_batch(run_id(args), metrics=metrics_of(args), params=params, tags=tags)
+    metrics = metrics_of(args)
+    linked = {i for i, item in enumerate(args.list("metrics")) if isinstance(item, dict) and item.get("model_id")}
+    if linked:
+        metrics = _without_relogged(api, rid, metrics, linked)
+    api.store.log_batch(rid, metrics=metrics, params=params, tags=tags)
     return {}
+
+
+def _without_relogged(api: Api, rid: str, metrics: list[Metric], linked: set[int]) -> list[Metric]:
+    """Drop points that only link the run's metrics to a logged model.
+
+    MLflow 3's ``log_model`` sends the run's metrics again with the new model's id; its own
+    store ignores a point it already has (same key, value, step and time). The run keeps one
+    copy here too; the model's link to its run is ``source_run_id``.
+    """
+    keys = {metrics[i].key for i in linked}
+    known = {(m.key, m.value, m.step, m.timestamp) for key in keys for m in api.store.get_metric_history(rid, key)}
+    return [m for i, m in enumerate(metrics) if i not in linked or (m.key, m.value, m.step, m.timestamp) not in known]
 
 
 def log_inputs(api: Api, args: Args) -> dict[str, Any]:
@@ -159,7 +176,7 @@ def log_outputs(api: Api, args: Args) -> dict[str, Any]:
 
 
 def search(api: Api, args: Args) -> dict[str, Any]:
-    from autolog.tracking._search import parse_filter, parse_order_by
+    from autolog.core._search import parse_filter, parse_order_by
 
     experiment_ids = args.str_list("experiment_ids")
     page = api.store.search_runs(

@@ -10,14 +10,14 @@ from dataclasses import replace
 from typing import Any
 
 from autolog.errors import InvalidInputError, NotFoundError
-from autolog.store._logged_models import (
+from autolog.core._logged_model_store import (
     LoggedModelStore,
     check_model_id,
     check_status,
     clean_pairs,
     model_name,
 )
-from autolog.tracking._entities import LifecycleStage, LoggedModel
+from autolog.core._entities import LifecycleStage, LoggedModel
 
 
 def _now_ms() -> int:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, Table, Text, select, update
 
 from autolog.errors import InvalidInputError, NotFoundError
-from autolog.store._logged_models import (
+from autolog.core._logged_model_store import (
     LoggedModelStore,
     check_model_id,
     check_status,
@@ -21,7 +21,7 @@ from autolog.store._logged_models import (
 from autolog.store.sql import _records as rec
 from autolog.store.sql._engine import join_location
 from autolog.store.sql._schema import _text, metadata
-from autolog.tracking._entities import LoggedModel
+from autolog.core._entities import LoggedModel
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection

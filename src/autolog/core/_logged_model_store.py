@@ -2,8 +2,8 @@
 
 Like ``RegistryStore``, a plain base class mixed into the built-in stores; a third-party Store
 without it still works for everything else. Listing returns every model of the experiments
-asked for; ``search`` filters and pages them here, the same way for every backend (an
-experiment holds tens or hundreds of models, not millions).
+asked for; callers filter and page them (an experiment holds tens or hundreds of models, not
+millions), the same way for every backend.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from autolog.errors import InvalidInputError, StoreError
-from autolog.tracking._entities import LoggedModel, PagedList
+from autolog.core._entities import LoggedModel
 
 #: the states a logged model moves through
 STATUSES = ("PENDING", "READY", "FAILED")
@@ -36,7 +36,7 @@ def check_model_id(model_id: object) -> str:
 
 def clean_pairs(items: dict[str, Any] | None, what: str) -> dict[str, str]:
     """Tags or params checked by the tracking key/value rules."""
-    from autolog.tracking import _validation as check
+    from autolog.core import _rules as check
 
     return {check.check_key(k, f"{what} key"): check.tag_value(k, v) for k, v in (items or {}).items()}
 
@@ -90,34 +90,3 @@ class LoggedModelStore:
     def list_logged_models(self, experiment_ids: Sequence[str]) -> list[LoggedModel]:
         """Every model of these experiments, oldest first."""
         raise self._no_logged_models()
-
-
-def search_logged_models(
-    store: LoggedModelStore,
-    experiment_ids: Sequence[str],
-    filter_string: str | None = None,
-    max_results: int = 100,
-    page_token: str | None = None,
-) -> PagedList:
-    """Models of ``experiment_ids`` matching a filter over ``name``, ``status``,
-    ``source_run_id``, ``model_type``, ``model_id`` and ``tags.<key>``, newest first."""
-    from autolog.registry._search import _RegistryParser
-    from autolog.tracking._search import MISSING, matches, paginate
-
-    attributes: dict[str, type] = {
-        "name": str, "status": str, "source_run_id": str, "model_type": str, "model_id": str,
-        "creation_timestamp": int, "last_updated_timestamp": int,
-    }
-    node = None
-    if filter_string and filter_string.strip():
-        node = _RegistryParser(filter_string, attributes, "logged models").filter()
-
-    def lookup(model: LoggedModel, entity: str, key: str) -> object:
-        if entity == "tag":
-            return model.tags.get(key, MISSING)
-        value = getattr(model, key, MISSING)
-        return MISSING if value is None else value
-
-    found = [m for m in store.list_logged_models(experiment_ids) if matches(node, m, lookup)]  # type: ignore[arg-type]
-    found.sort(key=lambda m: (m.creation_timestamp, m.model_id), reverse=True)
-    return paginate(found, max_results, page_token)
