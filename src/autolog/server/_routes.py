@@ -136,6 +136,7 @@ def build(api: Api) -> list[Any]:
         Route(path, artifacts.upload(api), methods=["PUT"]),
         Route(path, artifacts.download(api), methods=["GET"]),
         Route(path, artifacts.delete(api), methods=["DELETE"]),
+        Route("/api/openapi.json", _openapi(), methods=["GET"]),
         Route("/health", ok, methods=["GET"]),
         Route("/version", _version, methods=["GET"]),
         # MLflow's clients ask here before a large upload whether to split it (we never need to)
@@ -145,6 +146,20 @@ def build(api: Api) -> list[Any]:
     # -- the web UI: its own module adds `/`, static assets and UI_API routes -----------------
     routes += ui_routes(api)
     return routes
+
+
+def _openapi() -> Any:
+    from starlette.responses import Response
+
+    from autolog.server._http import dumps
+    from autolog.server._openapi import document
+
+    body = dumps(document())
+
+    async def openapi(request: Any) -> Any:
+        return Response(body, media_type="application/json")
+
+    return openapi
 
 
 async def _version(request: Any) -> Any:
