@@ -10,7 +10,7 @@ def serve(args: Any) -> int:
 
     run(
         args.model_uri, args.host, args.port, int(args.max_body_mb * 1024 * 1024), args.access_log,
-        fast_path=not args.no_fast_path,
+        fast_path=not args.no_fast_path, read_timeout=args.read_timeout,
     )
     return 0
 
@@ -25,6 +25,7 @@ def register(sub: Any, common: Any) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", "-p", type=int, default=5000, help="port (default 5000; 0 picks a free one)")
     p.add_argument("--max-body-mb", type=float, default=50.0, help="refuse bodies larger than this (default 50)")
+    p.add_argument("--read-timeout", type=float, default=30.0, help="seconds a client may take to send a request body (default 30)")
     p.add_argument("--access-log", action="store_true", help="log every request to stderr")
     p.add_argument(
         "--no-fast-path", action="store_true",

@@ -54,17 +54,30 @@ def say(text: str) -> None:
     sys.stderr.flush()
 
 
-def exposure_note(host: str, protected: bool) -> None:
+def exposure_note(host: str, protected: bool, what: str = "everything") -> None:
     """The line every start prints about who can reach the server."""
     if is_loopback(host):
         say("autolog: listening on this machine only (loopback); --host 0.0.0.0 listens on every interface")
     elif protected:
         say(f"autolog: listening on {host}: reachable from other machines, bearer token required")
-    else:
+    elif what == "everything":
         say(
             f"autolog: WARNING: listening on {host} without a token: anyone who can reach this "
             "machine can read and change everything; give --token-file, or bind 127.0.0.1"
         )
+    else:
+        say(f"autolog: listening on {host}: anyone who can reach this machine can query {what}")
+
+
+def uvicorn_config(app: Any, workers: int = 1, access_log: bool = False, **options: Any) -> Any:
+    """The uvicorn settings both servers share (httptools and uvloop when installed)."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app, factory=isinstance(app, str), workers=workers, access_log=access_log,
+        log_level="info" if access_log else "warning", backlog=BACKLOG, timeout_keep_alive=30,
+        server_header=False, lifespan="off" if not isinstance(app, str) else "auto", **options,
+    )
 
 
 def serve(app: Any, sock: socket.socket, workers: int = 1, access_log: bool = False, **options: Any) -> None:
@@ -75,12 +88,7 @@ def serve(app: Any, sock: socket.socket, workers: int = 1, access_log: bool = Fa
     """
     import uvicorn
 
-    config = uvicorn.Config(
-        app, factory=isinstance(app, str), workers=workers, access_log=access_log,
-        log_level="info" if access_log else "warning", backlog=BACKLOG, timeout_keep_alive=30,
-        server_header=False, **options,
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn_config(app, workers, access_log, **options))
     try:
         if workers > 1:
             from uvicorn.supervisors import Multiprocess

@@ -4,7 +4,7 @@
                         {"instances": ...}, {"inputs": ...}) or text/csv -> {"predictions": ...}
     GET  /ping, /health, /version, /metadata
 
-Built on the standard library's ThreadingHTTPServer with HTTP/1.1 keep-alive. See docs/serving.md.
+Runs on uvicorn (the ``server`` extra), like ``autolog server``. See docs/serving.md.
 """
 
 from __future__ import annotations

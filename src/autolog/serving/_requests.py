@@ -51,6 +51,8 @@ def decode_json(body: bytes) -> tuple[str, Any]:
     """The request's shape key and its value, checked for the envelope's layout only."""
     try:
         doc = json.loads(body)
+    except RecursionError:
+        raise BadRequest("the JSON body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
     if not isinstance(doc, dict):
