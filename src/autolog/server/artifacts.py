@@ -43,7 +43,9 @@ def proxy_path(raw: str) -> str:
 
 
 def _file_path(request: Request) -> str:
-    return clean_file_path(proxy_path(request.path_params["path"]))
+    raw = request.path_params["path"]
+    proxy_path(raw)
+    return clean_file_path(raw)
 
 
 def spool_dir(api: Api) -> str | None:
