@@ -37,7 +37,7 @@ def create_app(config: ServerConfig) -> Any:
     # ours and Starlette's are answered quietly; anything else is also logged with its
     # traceback (uvicorn prints it), and its answer still keeps MLflow's error shape
     handlers = {AutologError: _errors.handle, HTTPException: _errors.handle, Exception: _errors.handle}
-    app = Starlette(routes=_routes.build(api), exception_handlers=handlers)  # type: ignore[arg-type]
+    app = Starlette(routes=_routes.build(api), exception_handlers=handlers)
     app.state.api = api
     token, read = read_token(config.token_file), read_token(config.read_token_file)
     if read and not token:

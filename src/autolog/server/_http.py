@@ -41,7 +41,7 @@ class Args:
         value = self.data.get(name, default)
         return default if value is None else value
 
-    def str(self, name: str) -> str:
+    def text(self, name: str) -> str:
         """A required, non-empty string."""
         value = self.data.get(name)
         if value is None or value == "":
@@ -50,7 +50,7 @@ class Args:
             raise InvalidInputError(f"parameter '{name}' must be a string, got {_kind(value)}")
         return value
 
-    def opt_str(self, name: str) -> str | None:
+    def opt_text(self, name: str) -> str | None:
         value = self.data.get(name)
         if value is None or value == "":
             return None
@@ -58,7 +58,7 @@ class Args:
             raise InvalidInputError(f"parameter '{name}' must be a string, got {_kind(value)}")
         return value
 
-    def int(self, name: str, default: int | None = None) -> int | None:
+    def integer(self, name: str, default: int | None = None) -> int | None:
         """An integer, given as a JSON number or as a decimal string (int64 in MLflow's JSON)."""
         value = self.data.get(name)
         if value is None or value == "":
@@ -76,13 +76,7 @@ class Args:
                 pass
         raise InvalidInputError(f"parameter '{name}' must be an integer, got {value!r}")
 
-    def required_int(self, name: str) -> int:
-        value = self.int(name)
-        if value is None:
-            raise InvalidInputError(f"Missing value for required parameter '{name}'.")
-        return value
-
-    def list(self, name: str) -> list[Any]:
+    def items(self, name: str) -> list[Any]:
         """A JSON array, or a repeated (or single) query parameter."""
         value = self.data.get(name)
         if value is None:
@@ -93,8 +87,8 @@ class Args:
             return [value]
         raise InvalidInputError(f"parameter '{name}' must be a list, got {_kind(value)}")
 
-    def str_list(self, name: str) -> list[str]:
-        items = self.list(name)
+    def texts(self, name: str) -> list[str]:
+        items = self.items(name)
         if not all(isinstance(item, str) for item in items):
             raise InvalidInputError(f"parameter '{name}' must be a list of strings")
         return items
@@ -102,7 +96,7 @@ class Args:
     def key_values(self, name: str) -> list[tuple[str, str]]:
         """MLflow's ``[{"key": ..., "value": ...}]`` lists (tags, params)."""
         pairs = []
-        for item in self.list(name):
+        for item in self.items(name):
             if not isinstance(item, dict) or not isinstance(item.get("key"), str):
                 raise InvalidInputError(
                     f"each entry of '{name}' must be an object with a string 'key' and a 'value'"

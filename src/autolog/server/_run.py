@@ -88,7 +88,8 @@ def serve(app: Any, sock: socket.socket, workers: int = 1, access_log: bool = Fa
     """
     import uvicorn
 
-    server = uvicorn.Server(uvicorn_config(app, workers, access_log, **options))
+    config = uvicorn_config(app, workers, access_log, **options)
+    server = uvicorn.Server(config)
     try:
         if workers > 1:
             from uvicorn.supervisors import Multiprocess

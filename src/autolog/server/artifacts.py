@@ -149,7 +149,7 @@ def delete(api: Api) -> Any:
 
 def list_files(api: Api, args: Args) -> dict[str, Any]:
     """``GET /api/2.0/mlflow-artifacts/artifacts?path=``: direct children, names relative."""
-    rel = proxy_path(args.opt_str("path") or "")
+    rel = proxy_path(args.opt_text("path") or "")
     infos = api.artifacts.list_artifacts(rel or None)
     files = []
     for info in infos:
@@ -171,7 +171,7 @@ def list_run(api: Api, args: Args) -> dict[str, Any]:
             f"run {run.info.run_id} keeps its artifacts at {run.info.artifact_uri}, outside this "
             "server's artifacts destination; the server does not read there"
         )
-    rel = proxy_path(args.opt_str("path") or "")
+    rel = proxy_path(args.opt_text("path") or "")
     infos = api.artifacts.list_artifacts("/".join(p for p in (base, rel) if p) or None)
     cut = len(base) + 1 if base else 0
     files = []

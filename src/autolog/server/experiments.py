@@ -29,7 +29,7 @@ def view_type(args: Args, name: str) -> ViewType:
 def page_size(args: Args, default: int, name: str = "max_results") -> int:
     from autolog.errors import InvalidInputError
 
-    value = args.int(name, default)
+    value = args.integer(name, default)
     assert value is not None
     if value < 1 or value > 50_000:
         raise InvalidInputError(f"{name} must be between 1 and 50000, got {value}")
@@ -38,16 +38,16 @@ def page_size(args: Args, default: int, name: str = "max_results") -> int:
 
 def create(api: Api, args: Args) -> dict[str, Any]:
     tags = dict(args.key_values("tags"))
-    location = api.check_location(args.opt_str("artifact_location"))
-    return {"experiment_id": api.store.create_experiment(args.str("name"), location, tags)}
+    location = api.check_location(args.opt_text("artifact_location"))
+    return {"experiment_id": api.store.create_experiment(args.text("name"), location, tags)}
 
 
 def get(api: Api, args: Args) -> dict[str, Any]:
-    return {"experiment": shape.experiment(api, api.store.get_experiment(args.str("experiment_id")))}
+    return {"experiment": shape.experiment(api, api.store.get_experiment(args.text("experiment_id")))}
 
 
 def get_by_name(api: Api, args: Args) -> dict[str, Any]:
-    name = args.str("experiment_name")
+    name = args.text("experiment_name")
     found = api.store.get_experiment_by_name(name)
     if found is None:
         raise NotFoundError(f"Could not find experiment with name '{name}'")
@@ -60,9 +60,9 @@ def search(api: Api, args: Args) -> dict[str, Any]:
     page = api.store.search_experiments(
         view_type=view_type(args, "view_type"),
         max_results=page_size(args, 1000),
-        filter=parse_filter(args.opt_str("filter"), "experiments"),
-        order_by=parse_order_by(args.str_list("order_by"), "experiments"),
-        page_token=args.opt_str("page_token"),
+        filter=parse_filter(args.opt_text("filter"), "experiments"),
+        order_by=parse_order_by(args.texts("order_by"), "experiments"),
+        page_token=args.opt_text("page_token"),
     )
     doc: dict[str, Any] = {"experiments": [shape.experiment(api, e) for e in page]}
     if page.token:
@@ -71,24 +71,24 @@ def search(api: Api, args: Args) -> dict[str, Any]:
 
 
 def update(api: Api, args: Args) -> dict[str, Any]:
-    new_name = args.opt_str("new_name")
+    new_name = args.opt_text("new_name")
     if new_name is not None:
-        api.store.rename_experiment(args.str("experiment_id"), new_name)
+        api.store.rename_experiment(args.text("experiment_id"), new_name)
     else:
-        api.store.get_experiment(args.str("experiment_id"))
+        api.store.get_experiment(args.text("experiment_id"))
     return {}
 
 
 def delete(api: Api, args: Args) -> dict[str, Any]:
-    api.store.delete_experiment(args.str("experiment_id"))
+    api.store.delete_experiment(args.text("experiment_id"))
     return {}
 
 
 def restore(api: Api, args: Args) -> dict[str, Any]:
-    api.store.restore_experiment(args.str("experiment_id"))
+    api.store.restore_experiment(args.text("experiment_id"))
     return {}
 
 
 def set_tag(api: Api, args: Args) -> dict[str, Any]:
-    api.store.set_experiment_tag(args.str("experiment_id"), args.str("key"), args.get("value", ""))
+    api.store.set_experiment_tag(args.text("experiment_id"), args.text("key"), args.get("value", ""))
     return {}

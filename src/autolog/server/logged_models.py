@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from autolog.errors import InvalidInputError, StoreError
@@ -42,42 +43,42 @@ def shape(api: Api, m: LoggedModel) -> dict[str, Any]:
 
 def create(api: Api, args: Args) -> dict[str, Any]:
     model = _store(api).create_logged_model(
-        args.str("experiment_id"), args.opt_str("name") or "model", args.opt_str("source_run_id"),
-        args.opt_str("model_type"), dict(args.key_values("tags")), dict(args.key_values("params")),
+        args.text("experiment_id"), args.opt_text("name") or "model", args.opt_text("source_run_id"),
+        args.opt_text("model_type"), dict(args.key_values("tags")), dict(args.key_values("params")),
     )
     return {"model": shape(api, model)}
 
 
 def get(api: Api, args: Args) -> dict[str, Any]:
-    return {"model": shape(api, _store(api).get_logged_model(args.str("model_id")))}
+    return {"model": shape(api, _store(api).get_logged_model(args.text("model_id")))}
 
 
 def finalize(api: Api, args: Args) -> dict[str, Any]:
-    status = args.str("status")
+    status = args.text("status")
     if status not in _STATUS_IN:
         raise InvalidInputError(f"status must be one of {', '.join(_STATUS_IN)}, got {status!r}")
-    return {"model": shape(api, _store(api).finalize_logged_model(args.str("model_id"), _STATUS_IN[status]))}
+    return {"model": shape(api, _store(api).finalize_logged_model(args.text("model_id"), _STATUS_IN[status]))}
 
 
 def delete(api: Api, args: Args) -> dict[str, Any]:
-    _store(api).delete_logged_model(args.str("model_id"))
+    _store(api).delete_logged_model(args.text("model_id"))
     return {}
 
 
 def set_tags(api: Api, args: Args) -> dict[str, Any]:
-    _store(api).set_logged_model_tags(args.str("model_id"), dict(args.key_values("tags")))
+    _store(api).set_logged_model_tags(args.text("model_id"), dict(args.key_values("tags")))
     return {}
 
 
 def delete_tag(api: Api, args: Args) -> dict[str, Any]:
-    _store(api).delete_logged_model_tag(args.str("model_id"), args.str("tag_key"))
+    _store(api).delete_logged_model_tag(args.text("model_id"), args.text("tag_key"))
     return {}
 
 
 def log_params(api: Api, args: Args) -> dict[str, Any]:
     """Params after creation are kept as the model's params (MLflow logs them in batches)."""
     store = _store(api)
-    model = store.get_logged_model(args.str("model_id"))
+    model = store.get_logged_model(args.text("model_id"))
     if args.key_values("params"):
         raise InvalidInputError(
             f"logged model {model.model_id}: this server takes a logged model's params when it "
@@ -89,11 +90,11 @@ def log_params(api: Api, args: Args) -> dict[str, Any]:
 def search(api: Api, args: Args) -> dict[str, Any]:
     from autolog.server.experiments import page_size
 
-    if args.list("datasets") or args.list("order_by"):
+    if args.items("datasets") or args.items("order_by"):
         raise InvalidInputError("searching logged models by datasets or with order_by is not supported; use filter")
     page = search_logged_models(
-        _store(api), args.str_list("experiment_ids"), args.opt_str("filter"),
-        page_size(args, 100), args.opt_str("page_token"),
+        _store(api), args.texts("experiment_ids"), args.opt_text("filter"),
+        page_size(args, 100), args.opt_text("page_token"),
     )
     doc: dict[str, Any] = {"models": [shape(api, m) for m in page]}
     if page.token:
@@ -106,11 +107,11 @@ def list_artifacts(api: Api, args: Args) -> dict[str, Any]:
     from autolog.errors import PermissionDeniedError
     from autolog.server.artifacts import proxy_path
 
-    model = _store(api).get_logged_model(args.str("model_id"))
+    model = _store(api).get_logged_model(args.text("model_id"))
     base = api.relative(model.artifact_location)
     if base is None:
         raise PermissionDeniedError(f"logged model {model.model_id} keeps its files outside this server's artifacts destination")
-    rel = proxy_path(args.opt_str("artifact_directory_path") or "")
+    rel = proxy_path(args.opt_text("artifact_directory_path") or "")
     infos = api.artifacts.list_artifacts("/".join(p for p in (base, rel) if p) or None)
     cut = len(base) + 1 if base else 0
     files = [
@@ -146,6 +147,6 @@ def search_logged_models(
         value = getattr(model, key, MISSING)
         return MISSING if value is None else value
 
-    found = [m for m in store.list_logged_models(experiment_ids) if matches(node, m, lookup)]  # type: ignore[arg-type]
+    found = [m for m in store.list_logged_models(experiment_ids) if matches(node, m, lookup)]
     found.sort(key=lambda m: (m.creation_timestamp, m.model_id), reverse=True)
     return paginate(found, max_results, page_token)

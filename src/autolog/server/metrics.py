@@ -18,9 +18,9 @@ MAX_COLUMN_POINTS = 5_000_000
 def get_history(api: Api, args: Args) -> dict[str, Any]:
     from autolog.core._search import decode_page_token, encode_page_token
 
-    points = api.store.get_metric_history(run_id(args), args.str("metric_key"))
+    points = api.store.get_metric_history(run_id(args), args.text("metric_key"))
     size = page_size(args, 25_000)
-    start = decode_page_token(args.opt_str("page_token"))
+    start = decode_page_token(args.opt_text("page_token"))
     doc: dict[str, Any] = {"metrics": [shape.metric(m) for m in points[start : start + size]]}
     if start + size < len(points):
         doc["next_page_token"] = encode_page_token(start + size)
@@ -38,14 +38,14 @@ def log_columns(api: Api, args: Args) -> dict[str, Any]:
     rid = run_id(args)
     now = time.time_ns() // 1_000_000
     points: list[tuple[str, float, int, int]] = []
-    for item in args.list("metrics"):
+    for item in args.items("metrics"):
         if not isinstance(item, dict):
             raise InvalidInputError("each entry of 'metrics' must be an object with 'key' and 'values'")
         series = Args(item)
-        key = series.str("key")
-        values = series.list("values")
-        steps = series.list("steps") or range(len(values))
-        stamps = series.list("timestamps") or [now] * len(values)
+        key = series.text("key")
+        values = series.items("values")
+        steps = series.items("steps") or range(len(values))
+        stamps = series.items("timestamps") or [now] * len(values)
         if not (len(values) == len(steps) == len(stamps)):
             raise InvalidInputError(
                 f"metric {key!r}: values, steps and timestamps must have the same length "

@@ -25,7 +25,7 @@ def _registry(api: Api) -> RegistryStore:
 
 
 def _name(args: Args, field: str = "name") -> str:
-    return check.model_name(args.str(field))
+    return check.model_name(args.text(field))
 
 
 def _tags(args: Args) -> dict[str, str]:
@@ -44,7 +44,7 @@ def _model_doc(api: Api, name: str) -> dict[str, Any]:
 def _page(items: list[Any], args: Args, default: int) -> tuple[list[Any], str | None]:
     from autolog.core._search import paginate
 
-    page = paginate(items, page_size(args, default), args.opt_str("page_token"))
+    page = paginate(items, page_size(args, default), args.opt_text("page_token"))
     return list(page), page.token
 
 
@@ -52,7 +52,7 @@ def _page(items: list[Any], args: Args, default: int) -> tuple[list[Any], str | 
 def create_model(api: Api, args: Args) -> dict[str, Any]:
     name = _name(args)
     _registry(api).create_registered_model(
-        name, check.text(args.get("description", ""), "description"), _tags(args), args.opt_str("user_id") or ""
+        name, check.text(args.get("description", ""), "description"), _tags(args), args.opt_text("user_id") or ""
     )
     return _model_doc(api, name)
 
@@ -82,8 +82,8 @@ def search_models(api: Api, args: Args) -> dict[str, Any]:
     from autolog.registry import _search
 
     registry = _registry(api)
-    node = _search.parse_filter(args.opt_str("filter"))
-    keys = _search.parse_order_by(args.str_list("order_by"))
+    node = _search.parse_filter(args.opt_text("filter"))
+    keys = _search.parse_order_by(args.texts("order_by"))
     found = _search.select(registry.list_registered_models(), node, keys, _search.MODEL_ORDER)
     items, token = _page(found, args, 100)
     docs = []
@@ -99,7 +99,7 @@ def search_models(api: Api, args: Args) -> dict[str, Any]:
 def latest_versions(api: Api, args: Args) -> dict[str, Any]:
     registry = _registry(api)
     model = registry.get_registered_model(_name(args))
-    stages = [s for s in args.str_list("stages") if s.lower() != "none"]
+    stages = [s for s in args.texts("stages") if s.lower() != "none"]
     if stages:
         raise InvalidInputError(
             "model stages are not kept by this server (MLflow deprecated them); use aliases, "
@@ -110,29 +110,29 @@ def latest_versions(api: Api, args: Args) -> dict[str, Any]:
 
 
 def set_model_tag(api: Api, args: Args) -> dict[str, Any]:
-    ((key, value),) = _tags(Args({"tags": [{"key": args.str("key"), "value": args.get("value", "")}]})).items()
+    ((key, value),) = _tags(Args({"tags": [{"key": args.text("key"), "value": args.get("value", "")}]})).items()
     _registry(api).set_registered_model_tag(_name(args), key, value)
     return {}
 
 
 def delete_model_tag(api: Api, args: Args) -> dict[str, Any]:
-    _registry(api).delete_registered_model_tag(_name(args), args.str("key"))
+    _registry(api).delete_registered_model_tag(_name(args), args.text("key"))
     return {}
 
 
 # -- aliases -------------------------------------------------------------------------------------
 def set_alias(api: Api, args: Args) -> dict[str, Any]:
-    _registry(api).set_registered_model_alias(_name(args), check.alias(args.str("alias")), _version(args), "")
+    _registry(api).set_registered_model_alias(_name(args), check.alias(args.text("alias")), _version(args), "")
     return {}
 
 
 def delete_alias(api: Api, args: Args) -> dict[str, Any]:
-    _registry(api).delete_registered_model_alias(_name(args), args.str("alias"), "")
+    _registry(api).delete_registered_model_alias(_name(args), args.text("alias"), "")
     return {}
 
 
 def get_by_alias(api: Api, args: Args) -> dict[str, Any]:
-    version = _registry(api).get_model_version_by_alias(_name(args), args.str("alias"))
+    version = _registry(api).get_model_version_by_alias(_name(args), args.text("alias"))
     return {"model_version": shape.model_version(api, version)}
 
 
@@ -140,9 +140,9 @@ def get_by_alias(api: Api, args: Args) -> dict[str, Any]:
 def _source(api: Api, args: Args) -> tuple[str, str | None]:
     """The stored source of a new version, and its run: a logged model's files, a proxied
     location mapped back to the store's, anything else as given."""
-    source = args.str("source")
-    run_id = args.opt_str("run_id")
-    model_id = args.opt_str("model_id")
+    source = args.text("source")
+    run_id = args.opt_text("run_id")
+    model_id = args.opt_text("model_id")
     if source.startswith("models:/m-") and model_id is None:
         model_id = source[len("models:/"):].strip("/")
     if model_id:
@@ -159,7 +159,7 @@ def create_version(api: Api, args: Args) -> dict[str, Any]:
     source, run_id = _source(api, args)
     version = _registry(api).create_model_version(
         _name(args), source, run_id, _tags(args), check.text(args.get("description", ""), "description"),
-        args.opt_str("user_id") or "", create_model=False,
+        args.opt_text("user_id") or "", create_model=False,
     )
     return {"model_version": shape.model_version(api, version)}
 
@@ -187,8 +187,8 @@ def delete_version(api: Api, args: Args) -> dict[str, Any]:
 def search_versions(api: Api, args: Args) -> dict[str, Any]:
     from autolog.registry import _search
 
-    node = _search.parse_filter(args.opt_str("filter"), versions=True)
-    keys = _search.parse_order_by(args.str_list("order_by"), versions=True)
+    node = _search.parse_filter(args.opt_text("filter"), versions=True)
+    keys = _search.parse_order_by(args.texts("order_by"), versions=True)
     found = _search.select(_registry(api).list_model_versions(), node, keys, _search.VERSION_ORDER)
     items, token = _page(found, args, 10_000)
     doc: dict[str, Any] = {"model_versions": [shape.model_version(api, v) for v in items]}
@@ -203,13 +203,13 @@ def download_uri(api: Api, args: Args) -> dict[str, Any]:
 
 
 def set_version_tag(api: Api, args: Args) -> dict[str, Any]:
-    ((key, value),) = _tags(Args({"tags": [{"key": args.str("key"), "value": args.get("value", "")}]})).items()
+    ((key, value),) = _tags(Args({"tags": [{"key": args.text("key"), "value": args.get("value", "")}]})).items()
     _registry(api).set_model_version_tag(_name(args), _version(args), key, value)
     return {}
 
 
 def delete_version_tag(api: Api, args: Args) -> dict[str, Any]:
-    _registry(api).delete_model_version_tag(_name(args), _version(args), args.str("key"))
+    _registry(api).delete_model_version_tag(_name(args), _version(args), args.text("key"))
     return {}
 
 

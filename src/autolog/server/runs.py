@@ -19,7 +19,7 @@ PARENT_TAG = "mlflow.parentRunId"
 
 def run_id(args: Args) -> str:
     """``run_id``, or the older ``run_uuid`` that MLflow's clients still send."""
-    found = args.opt_str("run_id") or args.opt_str("run_uuid")
+    found = args.opt_text("run_id") or args.opt_text("run_uuid")
     if found is None:
         raise InvalidInputError("Missing value for required parameter 'run_id'.")
     return found
@@ -43,15 +43,15 @@ def number(value: Any, what: str) -> float:
 
 def metrics_of(args: Args) -> list[Metric]:
     found = []
-    for item in args.list("metrics"):
+    for item in args.items("metrics"):
         if not isinstance(item, dict):
             raise InvalidInputError("each entry of 'metrics' must be an object with key, value, timestamp, step")
         item_args = Args(item)
-        key = item_args.str("key")
+        key = item_args.text("key")
         found.append(
             Metric(
                 key, number(item.get("value"), f"the value of metric {key!r}"),
-                item_args.int("timestamp", _now()) or 0, item_args.int("step", 0) or 0,
+                item_args.integer("timestamp", _now()) or 0, item_args.integer("step", 0) or 0,
             )
         )
     return found
@@ -63,16 +63,16 @@ def _now() -> int:
 
 def create(api: Api, args: Args) -> dict[str, Any]:
     tags = dict(args.key_values("tags"))
-    name = args.opt_str("run_name") or tags.get(RUN_NAME_TAG)
+    name = args.opt_text("run_name") or tags.get(RUN_NAME_TAG)
     if not name:
         from autolog.tracking._context import run_name
 
         name = run_name()
     tags[RUN_NAME_TAG] = name
     run = api.store.create_run(
-        args.str("experiment_id") if args.get("experiment_id") is not None else "0",
-        args.opt_str("user_id") or "",
-        args.int("start_time", _now()) or _now(),
+        args.text("experiment_id") if args.get("experiment_id") is not None else "0",
+        args.opt_text("user_id") or "",
+        args.integer("start_time", _now()) or _now(),
         tags=[RunTag(k, v) for k, v in tags.items()],
         run_name=name,
         parent_run_id=tags.get(PARENT_TAG),
@@ -85,13 +85,13 @@ def get(api: Api, args: Args) -> dict[str, Any]:
 
 
 def update(api: Api, args: Args) -> dict[str, Any]:
-    status = args.opt_str("status")
+    status = args.opt_text("status")
     if status is not None and status not in RunStatus.__members__:
         raise InvalidInputError(f"status must be one of {', '.join(RunStatus.__members__)}, got {status!r}")
     rid = run_id(args)
-    name = args.opt_str("run_name")
+    name = args.opt_text("run_name")
     info = api.store.update_run_info(
-        rid, status=RunStatus(status) if status else None, end_time=args.int("end_time"), run_name=name,
+        rid, status=RunStatus(status) if status else None, end_time=args.integer("end_time"), run_name=name,
     )
     if name is not None:
         api.store.log_batch(rid, tags=[RunTag(RUN_NAME_TAG, name)])
@@ -109,20 +109,20 @@ def restore(api: Api, args: Args) -> dict[str, Any]:
 
 
 def log_metric(api: Api, args: Args) -> dict[str, Any]:
-    key = args.str("key")
+    key = args.text("key")
     value = number(args.data.get("value"), f"the value of metric {key!r}")
-    metric = Metric(key, value, args.int("timestamp", _now()) or 0, args.int("step", 0) or 0)
+    metric = Metric(key, value, args.integer("timestamp", _now()) or 0, args.integer("step", 0) or 0)
     api.store.log_batch(run_id(args), metrics=[metric])
     return {}
 
 
 def log_param(api: Api, args: Args) -> dict[str, Any]:
-    api.store.log_batch(run_id(args), params=[Param(args.str("key"), args.get("value", ""))])
+    api.store.log_batch(run_id(args), params=[Param(args.text("key"), args.get("value", ""))])
     return {}
 
 
 def set_tag(api: Api, args: Args) -> dict[str, Any]:
-    rid, key, value = run_id(args), args.str("key"), args.get("value", "")
+    rid, key, value = run_id(args), args.text("key"), args.get("value", "")
     api.store.log_batch(rid, tags=[RunTag(key, value)])
     if key == RUN_NAME_TAG and isinstance(value, str) and value:
         api.store.update_run_info(rid, run_name=value)
@@ -130,7 +130,7 @@ def set_tag(api: Api, args: Args) -> dict[str, Any]:
 
 
 def delete_tag(api: Api, args: Args) -> dict[str, Any]:
-    api.store.delete_tag(run_id(args), args.str("key"))
+    api.store.delete_tag(run_id(args), args.text("key"))
     return {}
 
 
@@ -139,7 +139,7 @@ def log_batch(api: Api, args: Args) -> dict[str, Any]:
     params = [Param(k, v) for k, v in args.key_values("params")]
     tags = [RunTag(k, v) for k, v in args.key_values("tags")]
     metrics = metrics_of(args)
-    linked = {i for i, item in enumerate(args.list("metrics")) if isinstance(item, dict) and item.get("model_id")}
+    linked = {i for i, item in enumerate(args.items("metrics")) if isinstance(item, dict) and item.get("model_id")}
     if linked:
         metrics = _without_relogged(api, rid, metrics, linked)
     api.store.log_batch(rid, metrics=metrics, params=params, tags=tags)
@@ -161,7 +161,7 @@ def _without_relogged(api: Api, rid: str, metrics: list[Metric], linked: set[int
 def log_inputs(api: Api, args: Args) -> dict[str, Any]:
     """Dataset inputs are not kept by autolog's stores; model inputs are links it derives."""
     api.store.get_run(run_id(args))
-    if args.list("datasets"):
+    if args.items("datasets"):
         raise InvalidInputError(
             "this server does not store dataset inputs (mlflow.log_input); log the dataset's "
             "name and digest as params or tags instead"
@@ -178,14 +178,14 @@ def log_outputs(api: Api, args: Args) -> dict[str, Any]:
 def search(api: Api, args: Args) -> dict[str, Any]:
     from autolog.core._search import parse_filter, parse_order_by
 
-    experiment_ids = args.str_list("experiment_ids")
+    experiment_ids = args.texts("experiment_ids")
     page = api.store.search_runs(
         experiment_ids,
-        filter=parse_filter(args.opt_str("filter"), "runs"),
+        filter=parse_filter(args.opt_text("filter"), "runs"),
         run_view_type=view_type(args, "run_view_type"),
         max_results=page_size(args, 1000),
-        order_by=parse_order_by(args.str_list("order_by"), "runs"),
-        page_token=args.opt_str("page_token"),
+        order_by=parse_order_by(args.texts("order_by"), "runs"),
+        page_token=args.opt_text("page_token"),
     )
     doc: dict[str, Any] = {"runs": [shape.run(api, r) for r in page]}
     if page.token:
