@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from autolog.errors import InvalidInputError, NotFoundError, ParamChangedError, RunStateError
+from autolog.errors import AlreadyExistsError, InvalidInputError, NotFoundError, ParamChangedError, RunStateError
 from autolog.core._store import Store
 from autolog.core._entities import (
     LifecycleStage,
@@ -142,10 +142,11 @@ class StoreConformance:
 
     def test_duplicate_experiment_name_is_refused(self, store: Store) -> None:
         eid = store.create_experiment("taken")
-        with pytest.raises(InvalidInputError, match="taken"):
+        # AlreadyExistsError (an InvalidInputError): the server answers RESOURCE_ALREADY_EXISTS
+        with pytest.raises(AlreadyExistsError, match="taken"):
             store.create_experiment("taken")
         store.delete_experiment(eid)
-        with pytest.raises(InvalidInputError, match="taken"):
+        with pytest.raises(AlreadyExistsError, match="taken"):
             store.create_experiment("taken")
 
     def test_unknown_experiment(self, store: Store) -> None:
@@ -226,6 +227,43 @@ class StoreConformance:
             page_token=first.token,
         )
         assert [e.experiment_id for e in second] == [b] and second.token is None
+
+    # -- logged models (MLflow 3's; a store without them raises StoreError) ----------------------
+    def test_logged_models(self, store: Store, experiment_id: str) -> None:
+        from autolog.core._logged_model_store import LoggedModelStore
+
+        if not isinstance(store, LoggedModelStore):
+            pytest.skip("this store does not keep logged models")
+        run_id = store.create_run(experiment_id, "u", 0).info.run_id
+        model = store.create_logged_model(
+            experiment_id, "clf", source_run_id=run_id, model_type="sklearn", tags={"a": "1"}, params={"p": "2"}
+        )
+        assert re.fullmatch(r"m-[0-9a-f]{32}", model.model_id)
+        assert (model.status, model.source_run_id, model.tags, model.params) == ("PENDING", run_id, {"a": "1"}, {"p": "2"})
+        assert model.artifact_location.rstrip("/").endswith(f"models/{model.model_id}/artifacts")
+        assert store.finalize_logged_model(model.model_id, "READY").status == "READY"
+        store.set_logged_model_tags(model.model_id, {"b": "2"})
+        store.delete_logged_model_tag(model.model_id, "a")
+        assert store.get_logged_model(model.model_id).tags == {"b": "2"}
+        with pytest.raises(NotFoundError):
+            store.delete_logged_model_tag(model.model_id, "a")
+        with pytest.raises(InvalidInputError):
+            store.finalize_logged_model(model.model_id, "DONE")
+        other = store.create_logged_model(experiment_id, "second")
+        assert [m.model_id for m in store.list_logged_models([experiment_id])] == [model.model_id, other.model_id]
+        assert store.list_logged_models(["987654"]) == []
+        store.delete_logged_model(model.model_id)
+        with pytest.raises(NotFoundError):
+            store.get_logged_model(model.model_id)
+        assert [m.model_id for m in store.list_logged_models([experiment_id])] == [other.model_id]
+        for call in (
+            lambda: store.get_logged_model("m-" + "0" * 32),
+            lambda: store.get_logged_model("../etc"),
+            lambda: store.create_logged_model("987654", "x"),
+            lambda: store.create_logged_model(experiment_id, "x", source_run_id="0" * 32),
+        ):
+            with pytest.raises(NotFoundError):
+                call()
 
     # -- runs ----------------------------------------------------------------------------------
     def test_create_and_get_run(self, store: Store, experiment_id: str) -> None:

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, Table, Text, select, update
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table, Text, select, update
 
 from autolog.errors import InvalidInputError, NotFoundError
 from autolog.core._logged_model_store import (
@@ -43,6 +43,7 @@ logged_models = Table(
     Column("tags", Text, nullable=False),
     Column("params", Text, nullable=False),
     Column("lifecycle_stage", String(32), nullable=False),
+    Index("ix_logged_models_experiment", "experiment_id", "creation_time"),
 )
 _LIVE = "active"
 
