@@ -35,6 +35,9 @@ def mlflow_python() -> str | None:
     candidate = os.environ.get("MLFLOW_PYTHON")
     if candidate and Path(candidate).exists():
         return candidate
+    local = HERE.parent / ".venv-mlflow" / "bin" / "python"  # make mlflow-venv
+    if local.exists():
+        return str(local)
     try:
         import mlflow  # noqa: F401
     except ImportError:

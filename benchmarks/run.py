@@ -42,11 +42,12 @@ BENCHES = {
     "models": HERE / "bench_models.py",
     "autologging": HERE / "bench_autologging.py",
     "serve": HERE / "bench_serve.py",
+    "server": HERE / "bench_server.py",
     "cli": HERE / "bench_cli.py",
     "system_metrics": HERE / "bench_system_metrics.py",
 }
 #: the benchmarks whose scripts also run MLflow's equivalent (their second argument "mlflow")
-WITH_REFERENCE = {"tracking", "models", "autologging", "serve", "system_metrics"}
+WITH_REFERENCE = {"tracking", "models", "autologging", "serve", "server", "system_metrics"}
 
 
 def main() -> None:
