@@ -101,7 +101,7 @@ def populate(store_uri: str) -> str:
         store = SqlAlchemyStore(store_uri, str(workdir / "mlflow-artifacts"))
         experiment_id = store.create_experiment("search")
         for i in range(N_RUNS):
-            run = store.create_run(experiment_id, "bench", i, [], "r", None)
+            run = store.create_run(experiment_id, "bench", i, [], "r")
             store.log_batch(run.info.run_id, [Metric("acc", i / N_RUNS, 1, 0)], [Param("model", "rf" if i % 2 else "lr")], [])
         return str(experiment_id)
     from autolog.core._entities import Metric, Param, RunStatus
