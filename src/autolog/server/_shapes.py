@@ -16,6 +16,14 @@ if TYPE_CHECKING:
     from autolog.core._entities import Experiment, Metric, Run, RunInfo
 
 
+def page(name: str, items: list[Any], token: str | None) -> dict[str, Any]:
+    """One page of a search answer: ``{name: items}`` and ``next_page_token`` when more follow."""
+    doc: dict[str, Any] = {name: items}
+    if token:
+        doc["next_page_token"] = token
+    return doc
+
+
 def number(value: float) -> float | str:
     if math.isfinite(value):
         return value

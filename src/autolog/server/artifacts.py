@@ -151,13 +151,7 @@ def list_files(api: Api, args: Args) -> dict[str, Any]:
     """``GET /api/2.0/mlflow-artifacts/artifacts?path=``: direct children, names relative."""
     rel = proxy_path(args.opt_text("path") or "")
     infos = api.artifacts.list_artifacts(rel or None)
-    files = []
-    for info in infos:
-        entry: dict[str, Any] = {"path": info.path.rsplit("/", 1)[-1], "is_dir": info.is_dir}
-        if info.file_size is not None:
-            entry["file_size"] = info.file_size
-        files.append(entry)
-    return {"files": files}
+    return {"files": [_file(info, info.path.rsplit("/", 1)[-1]) for info in infos]}
 
 
 def list_run(api: Api, args: Args) -> dict[str, Any]:
@@ -165,19 +159,26 @@ def list_run(api: Api, args: Args) -> dict[str, Any]:
     from autolog.server.runs import run_id
 
     run = api.store.get_run(run_id(args))
-    base = api.relative(run.info.artifact_uri)
+    return listing(api, run.info.artifact_uri, args.opt_text("path"), f"run {run.info.run_id}")
+
+
+def listing(api: Api, location: str, path: str | None, owner: str) -> dict[str, Any]:
+    """The files below ``path`` of something whose files live at ``location`` (a run, a
+    logged model), paths relative to ``location``; never outside the artifact root."""
+    base = api.relative(location)
     if base is None:
         raise PermissionDeniedError(
-            f"run {run.info.run_id} keeps its artifacts at {run.info.artifact_uri}, outside this "
-            "server's artifacts destination; the server does not read there"
+            f"{owner} keeps its files at {location}, outside this server's artifacts "
+            "destination; the server does not read there"
         )
-    rel = proxy_path(args.opt_text("path") or "")
+    rel = proxy_path(path or "")
     infos = api.artifacts.list_artifacts("/".join(p for p in (base, rel) if p) or None)
     cut = len(base) + 1 if base else 0
-    files = []
-    for info in infos:
-        entry: dict[str, Any] = {"path": info.path[cut:], "is_dir": info.is_dir}
-        if info.file_size is not None:
-            entry["file_size"] = info.file_size
-        files.append(entry)
-    return {"root_uri": api.public_location(run.info.artifact_uri), "files": files}
+    return {"root_uri": api.public_location(location), "files": [_file(info, info.path[cut:]) for info in infos]}
+
+
+def _file(info: Any, path: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {"path": path, "is_dir": info.is_dir}
+    if info.file_size is not None:
+        entry["file_size"] = info.file_size
+    return entry

@@ -64,10 +64,7 @@ def search(api: Api, args: Args) -> dict[str, Any]:
         order_by=parse_order_by(args.texts("order_by"), "experiments"),
         page_token=args.opt_text("page_token"),
     )
-    doc: dict[str, Any] = {"experiments": [shape.experiment(api, e) for e in page]}
-    if page.token:
-        doc["next_page_token"] = page.token
-    return doc
+    return shape.page("experiments", [shape.experiment(api, e) for e in page], page.token)
 
 
 def update(api: Api, args: Args) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from autolog.errors import InvalidInputError, StoreError
 from autolog.server._api import Api
 from autolog.server._http import Args
 from autolog.server._shapes import key_values
+from autolog.server._shapes import page as page_of
 from autolog.core._logged_model_store import LoggedModelStore
 from autolog.core._entities import LoggedModel, PagedList
 
@@ -96,29 +97,15 @@ def search(api: Api, args: Args) -> dict[str, Any]:
         _store(api), args.texts("experiment_ids"), args.opt_text("filter"),
         page_size(args, 100), args.opt_text("page_token"),
     )
-    doc: dict[str, Any] = {"models": [shape(api, m) for m in page]}
-    if page.token:
-        doc["next_page_token"] = page.token
-    return doc
+    return page_of("models", [shape(api, m) for m in page], page.token)
 
 
 def list_artifacts(api: Api, args: Args) -> dict[str, Any]:
     """The files of a logged model: ``?artifact_directory_path=`` below its root."""
-    from autolog.errors import PermissionDeniedError
-    from autolog.server.artifacts import proxy_path
+    from autolog.server.artifacts import listing
 
     model = _store(api).get_logged_model(args.text("model_id"))
-    base = api.relative(model.artifact_location)
-    if base is None:
-        raise PermissionDeniedError(f"logged model {model.model_id} keeps its files outside this server's artifacts destination")
-    rel = proxy_path(args.opt_text("artifact_directory_path") or "")
-    infos = api.artifacts.list_artifacts("/".join(p for p in (base, rel) if p) or None)
-    cut = len(base) + 1 if base else 0
-    files = [
-        {"path": i.path[cut:], "is_dir": i.is_dir, **({"file_size": i.file_size} if i.file_size is not None else {})}
-        for i in infos
-    ]
-    return {"root_uri": api.public_location(model.artifact_location), "files": files}
+    return listing(api, model.artifact_location, args.opt_text("artifact_directory_path"), f"logged model {model.model_id}")
 
 
 def search_logged_models(

@@ -21,10 +21,8 @@ def get_history(api: Api, args: Args) -> dict[str, Any]:
     points = api.store.get_metric_history(run_id(args), args.text("metric_key"))
     size = page_size(args, 25_000)
     start = decode_page_token(args.opt_text("page_token"))
-    doc: dict[str, Any] = {"metrics": [shape.metric(m) for m in points[start : start + size]]}
-    if start + size < len(points):
-        doc["next_page_token"] = encode_page_token(start + size)
-    return doc
+    token = encode_page_token(start + size) if start + size < len(points) else None
+    return shape.page("metrics", [shape.metric(m) for m in points[start : start + size]], token)
 
 
 def log_columns(api: Api, args: Args) -> dict[str, Any]:

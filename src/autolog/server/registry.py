@@ -90,10 +90,7 @@ def search_models(api: Api, args: Args) -> dict[str, Any]:
     for model in items:
         latest = registry.get_model_version(model.name, model.latest_version) if model.latest_version else None
         docs.append(shape.registered_model(api, model, latest))
-    doc: dict[str, Any] = {"registered_models": docs}
-    if token:
-        doc["next_page_token"] = token
-    return doc
+    return shape.page("registered_models", docs, token)
 
 
 def latest_versions(api: Api, args: Args) -> dict[str, Any]:
@@ -191,10 +188,7 @@ def search_versions(api: Api, args: Args) -> dict[str, Any]:
     keys = _search.parse_order_by(args.texts("order_by"), versions=True)
     found = _search.select(_registry(api).list_model_versions(), node, keys, _search.VERSION_ORDER)
     items, token = _page(found, args, 10_000)
-    doc: dict[str, Any] = {"model_versions": [shape.model_version(api, v) for v in items]}
-    if token:
-        doc["next_page_token"] = token
-    return doc
+    return shape.page("model_versions", [shape.model_version(api, v) for v in items], token)
 
 
 def download_uri(api: Api, args: Args) -> dict[str, Any]:

@@ -187,7 +187,4 @@ def search(api: Api, args: Args) -> dict[str, Any]:
         order_by=parse_order_by(args.texts("order_by"), "runs"),
         page_token=args.opt_text("page_token"),
     )
-    doc: dict[str, Any] = {"runs": [shape.run(api, r) for r in page]}
-    if page.token:
-        doc["next_page_token"] = page.token
-    return doc
+    return shape.page("runs", [shape.run(api, r) for r in page], page.token)
