@@ -33,6 +33,7 @@ class Row(NamedTuple):
     summary: str = ""
 
 
+#: read-only and writing rows (a read-only token may call only R rows)
 R, W = False, True
 
 
@@ -109,10 +110,6 @@ def api_rows() -> list[Row]:
         Row("GET", f"{OURS}/registered-models/events", reg.events, R, "A registered model's history"),
         Row("GET", f"{OURS}/server-info", ours.server_info, R, "Version and limits"),
     ]
-
-
-def health(api: Api, args: Any) -> dict[str, Any]:
-    return {"status": "OK"}
 
 
 def build(api: Api) -> list[Any]:
