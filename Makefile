@@ -3,6 +3,9 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# MLflow as a reference and test client only, never a dependency: a separate environment
+VENV_MLFLOW := .venv-mlflow
+MLFLOW_STAMP := $(VENV_MLFLOW)/.installed
 
 .PHONY: setup demo test bench system-deps mlflow-venv
 
@@ -15,6 +18,16 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+$(MLFLOW_STAMP): Makefile
+	$(PY) -m venv $(VENV_MLFLOW)
+	$(VENV_MLFLOW)/bin/pip install -q --upgrade pip
+	$(VENV_MLFLOW)/bin/pip install -q mlflow==3.17.2
+	# the CPU build, for tests/migrate/make_fixtures.py; an unpinned torch pulls gigabytes of CUDA
+	$(VENV_MLFLOW)/bin/pip install -q torch==2.13.0
+	touch $(MLFLOW_STAMP)
+
+mlflow-venv: $(MLFLOW_STAMP)
 
 # PostgreSQL 15 server binaries for the store tests (preinstalled in /usr/local/bin here)
 system-deps:

@@ -170,3 +170,19 @@ def test_log_model_registers(client: autolog.Client) -> None:
     assert (info.registered_model_version, again.registered_model_version) == (1, 2)
     assert autolog.load_model("models:/t/latest").predict([1.0]) == [3.0]
     assert client.get_latest_versions("t")[0].source.endswith("/model2")
+
+
+def test_a_store_keeps_a_given_version_number_and_counts_on_from_it(
+    client: autolog.Client, model_uri: str
+) -> None:
+    # what an import uses: MLflow's numbers stay, gaps of deleted versions stay gaps
+    store = client.store
+    run_id = model_uri.split("/")[1]
+    third = store.create_model_version("m", model_uri, run_id, {}, "", "ann", True, version=3)
+    assert (third.version, third.run_id) == (3, run_id)
+    assert autolog.register_model(model_uri, "m").version == 4
+    with pytest.raises(InvalidInputError, match="never reused"):
+        store.create_model_version("m", model_uri, None, {}, "", "ann", False, version=2)
+    with pytest.raises(InvalidInputError, match="never reused"):
+        store.create_model_version("m", model_uri, None, {}, "", "ann", False, version=4)
+    assert [v.version for v in client.search_model_versions("name = 'm'")] == [4, 3]

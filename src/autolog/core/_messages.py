@@ -1,10 +1,10 @@
-"""NotFoundError messages that list what exists, shared by the backends."""
+"""Registry error messages that say what exists, shared by the backends."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from autolog.errors import NotFoundError
+from autolog.errors import InvalidInputError, NotFoundError
 
 _SHOWN = 20
 
@@ -37,3 +37,11 @@ def no_alias(name: str, alias: str, existing: dict[str, int]) -> NotFoundError:
 
 def no_tag(subject: str, key: str, existing: Iterable[str]) -> NotFoundError:
     return NotFoundError(f"{subject} has no tag {key!r}; its tags: {_listing(sorted(existing))}")
+
+
+def version_used(name: str, version: int, next_version: int) -> InvalidInputError:
+    return InvalidInputError(
+        f"registered model {name!r} cannot take version {version}: it has used the numbers "
+        f"below {next_version} already, and a number is never reused; ask for "
+        f"{next_version} or higher, or leave the version out"
+    )

@@ -65,11 +65,15 @@ class RegistryStore:
         description: str,
         user_id: str,
         create_model: bool,
+        version: int | None = None,
     ) -> ModelVersion:
         """The next version number of ``name`` (1, 2, ...), atomically, even across processes.
 
         ``create_model`` creates the registered model when it does not exist yet; otherwise
         an unknown name is a NotFoundError. Numbers of deleted versions are never reused.
+        ``version`` asks for that number instead (an imported version keeps its number): it
+        must be higher than every number the model has used (InvalidInputError otherwise),
+        and the numbers in between are skipped as if deleted.
         """
         raise self._unsupported()
 

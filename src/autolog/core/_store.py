@@ -33,17 +33,22 @@ from autolog.core._search import Node, OrderKey
 
 @dataclass(frozen=True)
 class FinishedRun:
-    """A run written whole by ``Store.record_runs``."""
+    """A run written whole by ``Store.record_runs``.
+
+    ``run_id`` keeps a given id (an imported run); None draws a fresh one. ``end_time`` is
+    None only for a run that never ended where it came from (still RUNNING there).
+    """
 
     user_id: str
     start_time: int
-    end_time: int
+    end_time: int | None
     status: RunStatus
     tags: Sequence[RunTag] = ()
     params: Sequence[Param] = ()
     metrics: Sequence[Metric] = ()
     run_name: str | None = None
     parent_run_id: str | None = None
+    run_id: str | None = None
 
 
 class Store(abc.ABC):
@@ -176,7 +181,8 @@ class Store(abc.ABC):
         """Write runs that are already over (search candidates, imported runs), each whole.
 
         ``create_run`` then ``finish_run`` per run; a backend that can write them all in one
-        transaction, so that no half-written run is ever seen, should override it.
+        transaction, so that no half-written run is ever seen, should override it. A run whose
+        given ``run_id`` is taken is refused (InvalidInputError).
         """
         written = []
         for record in runs:
@@ -187,9 +193,15 @@ class Store(abc.ABC):
                 tags=record.tags,
                 run_name=record.run_name,
                 parent_run_id=record.parent_run_id,
+                run_id=record.run_id,
             )
             run_id = run.info.run_id
-            self.finish_run(run_id, record.status, record.end_time, record.metrics, record.params)
+            if record.end_time is None:  # never ended where it came from
+                if record.metrics or record.params:
+                    self.log_batch(run_id, record.metrics, record.params)
+                self.update_run_info(run_id, status=record.status)
+            else:
+                self.finish_run(run_id, record.status, record.end_time, record.metrics, record.params)
             written.append(self.get_run(run_id))
         return written
 

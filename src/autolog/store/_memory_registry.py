@@ -157,6 +157,7 @@ class MemoryRegistry(RegistryStore):
         description: str,
         user_id: str,
         create_model: bool,
+        version: int | None = None,
     ) -> ModelVersion:
         with self._reg.lock:
             model = self._reg.models.get(name)
@@ -164,8 +165,10 @@ class MemoryRegistry(RegistryStore):
                 if not create_model:
                     raise msg.no_model(name, self._reg.models)
                 model = self._create(name, "", {}, user_id)
-            number = model.next_version
-            model.next_version += 1
+            if version is not None and version < model.next_version:
+                raise msg.version_used(name, version, model.next_version)
+            number = model.next_version if version is None else version
+            model.next_version = number + 1
             now = now_ms()
             version = ModelVersion(
                 name, number, now, now, source, run_id, description, user_id, "READY", dict(tags)

@@ -364,14 +364,27 @@ class SqlRegistry(RegistryStore):
         description: str,
         user_id: str,
         create_model: bool,
+        version: int | None = None,
     ) -> ModelVersion:
         def bump(conn: Connection, now: int) -> int | None:
-            return conn.execute(
+            if version is None:
+                counter: Any = _rm.next_version + 1
+                where = [_rm.name == name]
+            else:
+                # a given number: only above every number used so far
+                counter = version + 1
+                where = [_rm.name == name, _rm.next_version <= version]
+            after = conn.execute(
                 update(registered_models)
-                .where(_rm.name == name)
-                .values(next_version=_rm.next_version + 1, last_updated_time=now)
+                .where(*where)
+                .values(next_version=counter, last_updated_time=now)
                 .returning(_rm.next_version)
             ).scalar()
+            if after is None and version is not None:
+                used = conn.execute(select(_rm.next_version).where(_rm.name == name)).scalar()
+                if used is not None:
+                    raise msg.version_used(name, version, used)
+            return after
 
         def work(conn: Connection) -> ModelVersion:
             now = now_ms()

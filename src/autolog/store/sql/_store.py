@@ -288,12 +288,7 @@ class SqlStore(SqlRegistry, SqlLoggedModels, Store):
         parent_run_id: str | None = None,
         run_id: str | None = None,
     ) -> Run:
-        if run_id is not None and not (isinstance(run_id, str) and _RUN_ID.match(run_id)):
-            raise InvalidInputError(
-                f"run_id must be 32 lowercase hex characters, got {run_id!r}; "
-                "leave it out to get a fresh one"
-            )
-        new = _NewRun(run_id or uuid.uuid4().hex, user_id, start_time, _clean_tags(tags), run_name, parent_run_id)
+        new = _NewRun(_given_run_id(run_id) or uuid.uuid4().hex, user_id, start_time, _clean_tags(tags), run_name, parent_run_id)
         return self.db.write_driver(lambda conn: _insert_runs(conn, experiment_id, [new])[0])
 
     def record_runs(self, experiment_id: str, runs: Sequence[FinishedRun]) -> list[Run]:
@@ -301,7 +296,7 @@ class SqlStore(SqlRegistry, SqlLoggedModels, Store):
             return []
         news, params, rows, latest = [], [], [], []
         for record in runs:
-            run_id = uuid.uuid4().hex
+            run_id = _given_run_id(record.run_id) or uuid.uuid4().hex
             # inserted already over: the run is never seen RUNNING, and nothing needs an update
             news.append(
                 _NewRun(
@@ -540,6 +535,15 @@ def _experiment_name(name: Any) -> str:
     return name
 
 
+def _given_run_id(run_id: str | None) -> str | None:
+    if run_id is not None and not (isinstance(run_id, str) and _RUN_ID.match(run_id)):
+        raise InvalidInputError(
+            f"run_id must be 32 lowercase hex characters, got {run_id!r}; "
+            "leave it out to get a fresh one"
+        )
+    return run_id
+
+
 def _status(status: RunStatus | str) -> RunStatus:
     try:
         return RunStatus(status.upper() if isinstance(status, str) else status)
@@ -591,8 +595,12 @@ def _insert_runs(conn: Connection, experiment_id: str, news: Sequence[_NewRun]) 
     try:
         _driver.execute(conn, "insert_run", lambda: _INSERT_RUN, values, column_keys=_RUN_COLUMNS)
     except IntegrityError:
-        taken = ", ".join(new.run_id for new in news)
-        raise AlreadyExistsError(f"a run with id {taken} already exists") from None
+        if len(news) == 1:
+            raise AlreadyExistsError(f"a run with id {news[0].run_id} already exists") from None
+        raise AlreadyExistsError(
+            f"one of the runs {', '.join(new.run_id for new in news)} already exists; "
+            "nothing of this batch was written"
+        ) from None
     tag_rows = [(new.run_id, k, v) for new in news for k, v in new.tags.items()]
     if tag_rows:
         _driver.execute_rows(conn, "insert_tags", t.tags.insert, rec.KV_COLUMNS, tag_rows)
