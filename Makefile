@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 VENV_MLFLOW := .venv-mlflow
 MLFLOW_STAMP := $(VENV_MLFLOW)/.installed
 
-.PHONY: setup demo test bench system-deps mlflow-venv
+.PHONY: setup demo test bench system-deps mlflow-venv migrate-fixtures
 
 $(STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
@@ -23,11 +23,17 @@ $(MLFLOW_STAMP): Makefile
 	$(PY) -m venv $(VENV_MLFLOW)
 	$(VENV_MLFLOW)/bin/pip install -q --upgrade pip
 	$(VENV_MLFLOW)/bin/pip install -q mlflow==3.17.2
-	# the CPU build, for tests/migrate/make_fixtures.py; an unpinned torch pulls gigabytes of CUDA
-	$(VENV_MLFLOW)/bin/pip install -q torch==2.13.0
 	touch $(MLFLOW_STAMP)
 
 mlflow-venv: $(MLFLOW_STAMP)
+
+# rewrite the MLflow stores tests/migrate reads (committed); the models need the libraries,
+# at the versions autolog's venv has, so the pickles load there. torch: the CPU build, pinned
+migrate-fixtures: mlflow-venv setup
+	$(VENV_MLFLOW)/bin/pip install -q torch==2.13.0 \
+		"xgboost==$$($(BIN)/python -c 'import xgboost; print(xgboost.__version__)')" \
+		"scikit-learn==$$($(BIN)/python -c 'import sklearn; print(sklearn.__version__)')"
+	$(VENV_MLFLOW)/bin/python tests/migrate/make_fixtures.py
 
 # PostgreSQL 15 server binaries for the store tests (preinstalled in /usr/local/bin here)
 system-deps:
