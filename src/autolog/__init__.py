@@ -180,8 +180,8 @@ _LAZY = {
 def __getattr__(name: str) -> Any:
     import importlib
 
-    if name == "flavors":
-        return importlib.import_module("autolog.flavors")
+    if name in ("flavors", "migrate"):  # subpackages reached as attributes, loaded on use
+        return importlib.import_module(f"autolog.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'autolog' has no attribute {name!r}")

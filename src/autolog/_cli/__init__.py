@@ -27,6 +27,7 @@ GROUPS = (
     "autolog._cli.gc",
     "autolog._cli.db",
     "autolog._cli.doctor",
+    "autolog._cli.migrate",
 )
 
 

@@ -83,14 +83,39 @@ def import_mlflow(
     target = to or get_tracking_uri()
     reader = open_source(source, artifact_map)
     report = ImportReport(source=_shown(source), target=_shown(target), dry_run=dry_run)
+    stand_in = _new_local_store(target) if dry_run else None
     try:
-        store = open_store(target)
+        # a dry run into a store that does not exist yet reads an empty one: creating the
+        # database would be a write
+        store = open_store(stand_in or target)
         Importer(reader, store, report, dry_run=dry_run, progress=progress).run(experiments)
     finally:
         reader.close()
+        if stand_in is not None:
+            from autolog.store._registry import forget_store
+
+            forget_store(stand_in)
     report.notes[:0] = getattr(reader, "notes", [])
     report.problems.extend(reader.problems)
     return report
+
+
+def _new_local_store(uri: str) -> str | None:
+    """A fresh ``memory:`` URI when ``uri`` is a local store that does not exist yet."""
+    import uuid
+
+    from autolog.store._registry import uri_scheme
+
+    scheme = uri_scheme(uri)
+    if scheme == "file":
+        database = os.path.join(os.path.abspath(os.path.expanduser(uri.removeprefix("file://"))), "autolog.db")
+    elif scheme == "sqlite":
+        from sqlalchemy.engine import make_url
+
+        database = os.path.abspath(os.path.expanduser(make_url(uri).database or ""))
+    else:
+        return None
+    return None if os.path.exists(database) else f"memory:dry-run-{uuid.uuid4().hex}"
 
 
 def _shown(uri: str) -> str:
