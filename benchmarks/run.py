@@ -45,6 +45,7 @@ BENCHES = {
     "server": HERE / "bench_server.py",
     "cli": HERE / "bench_cli.py",
     "system_metrics": HERE / "bench_system_metrics.py",
+    "import_mlflow": HERE / "bench_import.py",
 }
 #: the benchmarks whose scripts also run MLflow's equivalent (their second argument "mlflow")
 WITH_REFERENCE = {"tracking", "models", "autologging", "serve", "server", "system_metrics"}

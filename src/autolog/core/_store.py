@@ -37,6 +37,8 @@ class FinishedRun:
 
     ``run_id`` keeps a given id (an imported run); None draws a fresh one. ``end_time`` is
     None only for a run that never ended where it came from (still RUNNING there).
+    ``metric_points`` are more metric points as ``(key, value, timestamp_ms, step)`` tuples,
+    as ``log_metric_points`` takes them: a whole imported history without a ``Metric`` each.
     """
 
     user_id: str
@@ -49,6 +51,7 @@ class FinishedRun:
     run_name: str | None = None
     parent_run_id: str | None = None
     run_id: str | None = None
+    metric_points: Sequence[tuple[str, float, int, int]] = ()
 
 
 class Store(abc.ABC):
@@ -196,6 +199,8 @@ class Store(abc.ABC):
                 run_id=record.run_id,
             )
             run_id = run.info.run_id
+            if record.metric_points:
+                self.log_metric_points(run_id, record.metric_points)
             if record.end_time is None:  # never ended where it came from
                 if record.metrics or record.params:
                     self.log_batch(run_id, record.metrics, record.params)

@@ -20,7 +20,7 @@ from autolog.migrate._report import ImportReport
 from autolog.store import Store
 from autolog.store._base import FinishedRun
 from autolog.tracking import _validation as check
-from autolog.tracking._entities import LifecycleStage, Metric, Param, RunStatus, RunTag, ViewType
+from autolog.tracking._entities import LifecycleStage, Param, RunStatus, RunTag, ViewType
 
 #: the run tag that says where an imported run came from
 SOURCE_TAG = "autolog.import.source"
@@ -98,21 +98,21 @@ class Importer:
                 record = self._record(run)
                 if record is not None:
                     records.append((run, record))
+        uris: dict[str, str] = {run_id: found[0] for run_id, found in present.items()}
         if records and not self.dry_run:
             assert experiment_id is not None
-            records = self._write(experiment_id, records)
+            records, written_uris = self._write(experiment_id, records)
+            uris.update(written_uris)
         for run, record in records:
             self.report.imported["runs"] += 1
             self.report.imported["params"] += len(record.params)
             self.report.imported["tags"] += len(record.tags)
-            self.report.imported["metric_points"] += len(record.metrics)
+            self.report.imported["metric_points"] += len(record.metric_points)
         written = {run.run_id for run, _ in records}
         for run in batch:
             if run.run_id not in present and run.run_id not in written:
                 continue
-            uri = present[run.run_id][0] if run.run_id in present else None
-            if uri is None and not self.dry_run:
-                uri = self.store.get_run(run.run_id).info.artifact_uri
+            uri = uris.get(run.run_id)
             deleted = run.lifecycle_stage == LifecycleStage.DELETED.value
             if not self.dry_run and deleted and present.get(run.run_id, ("", "active"))[1] != LifecycleStage.DELETED.value:
                 self.store.delete_run(run.run_id)
@@ -151,38 +151,42 @@ class Importer:
         params = [Param(k, v) for k, v in _clean(run.params, "param", label, self.source).items()]
         tags = [RunTag(k, v) for k, v in _clean(run.tags, "tag", label, self.source).items()]
         tags.append(RunTag(SOURCE_TAG, self.report.source))
-        metrics = []
-        bad: set[str] = set()
-        for key, value, timestamp, step in run.metrics:
-            if key not in bad and _key_problem(key, "metric key") is not None:
+        bad = set()
+        for key in {point[0] for point in run.metrics}:  # each key checked once, not per point
+            problem = _key_problem(key, "metric key")
+            if problem is not None:
                 bad.add(key)
-                self.source.problem("metric", f"{label}/{key}", _key_problem(key, "metric key") or "")
-            if key not in bad:
-                metrics.append(Metric(key, value, timestamp, step))
+                self.source.problem("metric", f"{label}/{key}", problem)
+        points = [point for point in run.metrics if point[0] not in bad] if bad else run.metrics
         return FinishedRun(
             user_id=run.user_id, start_time=run.start_time,
             end_time=run.end_time if status.is_terminated or run.end_time is not None else None,
-            status=status, tags=tags, params=params, metrics=metrics, run_name=run.name,
+            status=status, tags=tags, params=params, metric_points=points, run_name=run.name,
             parent_run_id=run.parent_run_id, run_id=run.run_id,
         )
 
-    def _write(self, experiment_id: str, records: list[tuple[SourceRun, FinishedRun]]) -> list[tuple[SourceRun, FinishedRun]]:
+    def _write(self, experiment_id: str, records: list[tuple[SourceRun, FinishedRun]]
+               ) -> tuple[list[tuple[SourceRun, FinishedRun]], dict[str, str]]:
         """Write the batch in one transaction; when the store refuses it, run by run, so one
-        refused run does not keep the others out."""
+        refused run does not keep the others out. Returns what was written and the runs'
+        artifact URIs."""
         try:
-            self.store.record_runs(experiment_id, [record for _, record in records])
-            return records
-        except AutologError:
+            runs = self.store.record_runs(experiment_id, [record for _, record in records])
+            return records, {r.info.run_id: r.info.artifact_uri for r in runs}
+        except AutologError as exc:
             if len(records) == 1:
-                raise
-        written = []
+                self.source.problem("run", records[0][0].run_id, f"not imported: {exc}")
+                return [], {}
+        written, uris = [], {}
         for pair in records:
             try:
-                self.store.record_runs(experiment_id, [pair[1]])
-                written.append(pair)
+                run = self.store.record_runs(experiment_id, [pair[1]])[0]
             except AutologError as exc:
                 self.source.problem("run", pair[0].run_id, f"not imported: {exc}")
-        return written
+                continue
+            written.append(pair)
+            uris[run.info.run_id] = run.info.artifact_uri
+        return written, uris
 
     # -- registry ------------------------------------------------------------------------------
     def _registry(self, whole: bool) -> None:

@@ -32,6 +32,8 @@ from autolog.migrate._trees import open_tree
 KNOWN_REVISIONS = frozenset({"dc11669786a5"})
 _BATCH = 500
 _MAX_DOUBLE = sys.float_info.max
+_NAN = float("nan")
+_INF_SCALE = 2.0  # the largest double times 2 is infinity of its sign
 #: logged_models.status: LoggedModelStatus.READY
 _READY = 2
 
@@ -142,9 +144,18 @@ class SqlStoreSource(Source):
         stmt = select(m.c.run_uuid, m.c.key, m.c.value, m.c.timestamp, m.c.step, m.c.is_nan).where(
             m.c.run_uuid.in_(ids)
         )
-        with self.engine.connect() as conn:
-            for run_id, key, value, timestamp, step, is_nan in conn.execute(stmt):
+        # hundreds of thousands of points: straight from the driver's cursor (the ids are the
+        # database's own, rendered as literals by SQLAlchemy's quoting)
+        sql = str(stmt.compile(dialect=self.engine.dialect, compile_kwargs={"literal_binds": True}))
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute(sql)
+            for run_id, key, value, timestamp, step, is_nan in cursor.fetchall():
                 metrics[run_id].append((key, _metric_value(value, is_nan), int(timestamp or 0), int(step or 0)))
+            cursor.close()
+        finally:
+            raw.close()
         return [
             SourceRun(
                 run_id=row.run_uuid,
@@ -256,10 +267,8 @@ class SqlStoreSource(Source):
 def _metric_value(value: Any, is_nan: Any) -> float:
     """MLflow stores NaN as 0 plus is_nan, and +/-inf as +/-the largest double."""
     if is_nan:
-        return float("nan")
+        return _NAN
     number = float(value)
-    if number == _MAX_DOUBLE:
-        return float("inf")
-    if number == -_MAX_DOUBLE:
-        return float("-inf")
+    if number == _MAX_DOUBLE or number == -_MAX_DOUBLE:
+        return number * _INF_SCALE
     return number

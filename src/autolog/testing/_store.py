@@ -502,19 +502,21 @@ class StoreConformance:
         assert [r.info.run_id for r in found] == [written[2].info.run_id]
         assert store.record_runs(experiment_id, []) == []
 
-    def test_record_runs_keeps_given_ids_and_unended_runs(self, store: Store, experiment_id: str) -> None:
+    def test_record_runs_keeps_given_ids_points_and_unended_runs(self, store: Store, experiment_id: str) -> None:
         from autolog.store._base import FinishedRun
 
         kept, running = "a" * 32, "b" * 32
         written = store.record_runs(experiment_id, [
             FinishedRun(user_id="ann", start_time=1, end_time=2, status=RunStatus.FAILED,
-                        params=[Param("p", "1")], metrics=[Metric("m", 1.0, 5, 3)], run_id=kept),
+                        params=[Param("p", "1")], metrics=[Metric("m", 1.0, 5, 3)], run_id=kept,
+                        metric_points=[("m", 2.0, 6, 4), ("n", math.nan, 7, 0)]),
             FinishedRun(user_id="ann", start_time=3, end_time=None, status=RunStatus.RUNNING,
                         run_id=running),
         ])
         assert [run.info.run_id for run in written] == [kept, running]
         assert store.get_run(kept).info.status is RunStatus.FAILED
-        assert store.get_metric_history(kept, "m") == [Metric("m", 1.0, 5, 3)]
+        assert store.get_metric_history(kept, "m") == [Metric("m", 1.0, 5, 3), Metric("m", 2.0, 6, 4)]
+        assert math.isnan(store.get_run(kept).data.metrics["n"])
         unended = store.get_run(running).info
         assert (unended.status, unended.end_time) == (RunStatus.RUNNING, None)
         with pytest.raises(InvalidInputError, match="already exists"):

@@ -304,7 +304,9 @@ class SqlStore(SqlRegistry, SqlLoggedModels, Store):
                     record.run_name, record.parent_run_id, _status(record.status), record.end_time,
                 )
             )
-            points, clean_params, _ = self._checked_batch(run_id, record.metrics, record.params, ())
+            points, clean_params, _ = self._checked_batch(
+                run_id, record.metrics, record.params, (), record.metric_points
+            )
             params.append(clean_params)
             rows.extend(points[0])
             latest.append(points[1])
@@ -438,10 +440,12 @@ class SqlStore(SqlRegistry, SqlLoggedModels, Store):
 
     @staticmethod
     def _checked_batch(
-        run_id: str, metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[RunTag]
+        run_id: str, metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[RunTag],
+        points: Sequence[tuple[str, float, int, int]] = (),
     ) -> tuple[tuple[list[rec.MetricRow], list[rec.MetricRow]], dict[str, str], dict[str, str]]:
         """Everything checked before a transaction starts: a bad item writes nothing."""
-        rows = rec.metric_rows(run_id, [(m.key, m.value, m.timestamp, m.step) for m in metrics])
+        given = [(m.key, m.value, m.timestamp, m.step) for m in metrics]
+        rows = rec.metric_rows(run_id, given + list(points) if points else given)
         clean_params: dict[str, str] = {}
         for p in params:
             key, value = check.check_key(p.key, "param key"), check.param_value(p.key, p.value)
