@@ -62,7 +62,7 @@ def _values(folder: str) -> dict[str, str]:
 
 
 def _metric_points(folder: str) -> list[tuple[str, float, int, int]]:
-    points = []
+    points: list[tuple[str, float, int, int]] = []
     if not os.path.isdir(folder):
         return points
     for parent, _, files in os.walk(folder):

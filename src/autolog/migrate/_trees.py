@@ -49,7 +49,7 @@ class StoreTree(Tree):
         self.store = open_artifact_store(uri)
 
     def walk(self) -> Iterator[tuple[str, int | None]]:
-        pending = [None]
+        pending: list[str | None] = [None]
         while pending:
             for info in self.store.list_artifacts(pending.pop()):
                 if info.is_dir:

@@ -170,13 +170,13 @@ class MemoryRegistry(RegistryStore):
             number = model.next_version if version is None else version
             model.next_version = number + 1
             now = now_ms()
-            version = ModelVersion(
+            created = ModelVersion(
                 name, number, now, now, source, run_id, description, user_id, "READY", dict(tags)
             )
-            model.versions[number] = version
+            model.versions[number] = created
             self._touch(model, now)
             self._event(model, "version_created", user_id, version=number)
-            return self._with_aliases(model, version)
+            return self._with_aliases(model, created)
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
         with self._reg.lock:
