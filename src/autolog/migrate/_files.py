@@ -47,36 +47,36 @@ def _yaml(path: str) -> Any:
         return yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
-def _values(folder: str) -> dict[str, str]:
-    """Every file under ``folder`` as key (its '/' path) -> text."""
-    found: dict[str, str] = {}
+def _files_in(folder: str) -> Iterator[tuple[str, str]]:
+    """Every file under ``folder`` as (key: its '/' path below the folder, its path)."""
     if not os.path.isdir(folder):
-        return found
+        return
     for parent, _, files in os.walk(folder):
         for name in files:
             path = os.path.join(parent, name)
-            key = os.path.relpath(path, folder).replace(os.sep, "/")
-            with open(path, encoding="utf-8") as f:
-                found[key] = f.read()
+            yield os.path.relpath(path, folder).replace(os.sep, "/"), path
+
+
+def _values(folder: str) -> dict[str, str]:
+    """Every file under ``folder`` as key -> text (params, tags)."""
+    found: dict[str, str] = {}
+    for key, path in _files_in(folder):
+        with open(path, encoding="utf-8") as f:
+            found[key] = f.read()
     return found
 
 
 def _metric_points(folder: str) -> list[tuple[str, float, int, int]]:
     points: list[tuple[str, float, int, int]] = []
-    if not os.path.isdir(folder):
-        return points
-    for parent, _, files in os.walk(folder):
-        for name in files:
-            path = os.path.join(parent, name)
-            key = os.path.relpath(path, folder).replace(os.sep, "/")
-            with open(path, encoding="utf-8") as f:
-                for line in f:
-                    parts = line.split()
-                    if not parts:
-                        continue
-                    # "timestamp value step"; files from before steps existed lack the step
-                    step = int(parts[2]) if len(parts) > 2 else 0
-                    points.append((key, float(parts[1]), int(parts[0]), step))
+    for key, path in _files_in(folder):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                parts = line.split()
+                if not parts:
+                    continue
+                # "timestamp value step"; files from before steps existed lack the step
+                step = int(parts[2]) if len(parts) > 2 else 0
+                points.append((key, float(parts[1]), int(parts[0]), step))
     return points
 
 
@@ -163,10 +163,7 @@ class FileStoreSource(Source):
 
     def run_artifacts(self, run: SourceRun) -> Tree | None:
         fallback = os.path.join(self._dirs[run.experiment_id], run.run_id, "artifacts")
-        tree, reason = open_tree(run.artifact_uri, self.artifact_map, fallback)
-        if tree is None:
-            self.problem("artifact", run.run_id, reason)
-        return tree
+        return open_tree(self, run.artifact_uri, ("artifact", run.run_id), fallback)
 
     def logged_models(self, experiment_id: str) -> list[SourceLoggedModel]:
         folder = os.path.join(self._dirs[experiment_id], "models")
@@ -194,10 +191,7 @@ class FileStoreSource(Source):
 
     def model_artifacts(self, model: SourceLoggedModel) -> Tree | None:
         fallback = os.path.join(self._dirs[model.experiment_id], "models", model.model_id, "artifacts")
-        tree, reason = open_tree(model.artifact_location or fallback, self.artifact_map, fallback)
-        if tree is None:
-            self.problem("model", model.model_id, reason)
-        return tree
+        return open_tree(self, model.artifact_location or fallback, ("model", model.model_id), fallback)
 
     def registered_models(self) -> list[SourceRegisteredModel]:
         folder = os.path.join(self.root, "models")

@@ -175,10 +175,7 @@ class SqlStoreSource(Source):
         ]
 
     def run_artifacts(self, run: SourceRun) -> Tree | None:
-        tree, reason = open_tree(run.artifact_uri, self.artifact_map)
-        if tree is None:
-            self.problem("artifact", run.run_id, reason)
-        return tree
+        return open_tree(self, run.artifact_uri, ("artifact", run.run_id))
 
     def logged_models(self, experiment_id: str) -> list[SourceLoggedModel]:
         from sqlalchemy import select
@@ -212,10 +209,7 @@ class SqlStoreSource(Source):
         ]
 
     def model_artifacts(self, model: SourceLoggedModel) -> Tree | None:
-        tree, reason = open_tree(model.artifact_location, self.artifact_map)
-        if tree is None:
-            self.problem("model", model.model_id, reason)
-        return tree
+        return open_tree(self, model.artifact_location, ("model", model.model_id))
 
     # -- registry ------------------------------------------------------------------------------
     def registered_models(self) -> list[SourceRegisteredModel]:

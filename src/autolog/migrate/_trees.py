@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import IO
 from urllib.parse import unquote, urlparse
 
-from autolog.migrate._records import Tree
+from autolog.migrate._records import Source, Tree
 
 
 class LocalTree(Tree):
@@ -80,32 +80,34 @@ def local_dir(location: str) -> str | None:
     return None
 
 
-def open_tree(location: str, artifact_map: Mapping[str, str], fallback: str | None = None) -> tuple[Tree | None, str]:
-    """A tree for ``location`` and, when there is none, the reason.
+def open_tree(source: Source, location: str, item: tuple[str, str], fallback: str | None = None) -> Tree | None:
+    """A tree for ``location`` (rewritten by the source's ``artifact_map``); None, with a
+    problem about ``item`` (kind, id) added to the source, when it cannot be read.
 
     A local location that does not exist is an empty tree when ``fallback`` does not exist
-    either (a run that logged no artifact has no folder): the reason is only for locations
-    that cannot be read at all."""
-    location = rewrite(location, artifact_map)
+    either (a run that logged no artifact has no folder)."""
+    location = rewrite(location, getattr(source, "artifact_map", {}))
     path = local_dir(location)
     if path is not None:
         if os.path.isdir(path):
-            return LocalTree(path), ""
+            return LocalTree(path)
         if fallback is not None and os.path.isdir(fallback):
-            return LocalTree(fallback), ""
+            return LocalTree(fallback)
         # <experiment location>/<run id>/artifacts: when the experiment's folder is there,
         # the run simply logged nothing; when it is not, the store may have moved
         moved = not os.path.isdir(os.path.dirname(os.path.dirname(path.rstrip("/"))))
-        return EmptyTree(location, moved), ""
+        return EmptyTree(location, moved)
     if location.startswith("mlflow-artifacts:"):
-        return None, (
+        source.problem(*item, (
             f"artifacts at {location} are kept by an MLflow server (mlflow-artifacts:); import "
             "through that server's URL, or give their directory with --map-artifacts OLD=NEW"
-        )
+        ))
+        return None
     try:
-        return StoreTree(location), ""
+        return StoreTree(location)
     except Exception as exc:  # an unknown scheme or a missing fsspec driver
-        return None, f"cannot read artifacts at {location}: {exc}"
+        source.problem(*item, f"cannot read artifacts at {location}: {exc}")
+        return None
 
 
 class EmptyTree(Tree):
