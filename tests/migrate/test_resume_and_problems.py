@@ -131,3 +131,15 @@ def test_cli_prints_the_report_and_json(fx, tmp_path) -> None:
     assert again.returncode == 0 and "already there" in again.stdout and "everything was imported" in again.stdout
     bad = subprocess.run([*command[:-2], "--map-artifacts", "nonsense"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "--map-artifacts takes OLD=NEW" in bad.stderr
+
+
+def test_a_deleted_experiment_is_reopened_only_for_new_runs(fx, tmp_path) -> None:
+    target = str(tmp_path / "t")
+    source = fx.source_of("sqlite")
+    import_mlflow(source, to=target, artifact_map=fx.artifact_map("sqlite"), experiments=["archived"])
+    client = autolog.Client(target)
+    archived = client.get_experiment_by_name("archived")
+    assert archived.lifecycle_stage.value == "deleted"
+    again = import_mlflow(source, to=target, artifact_map=fx.artifact_map("sqlite"), experiments=["archived"])
+    assert sum(again.imported.values()) == 0
+    assert client.get_experiment(archived.experiment_id).last_update_time == archived.last_update_time

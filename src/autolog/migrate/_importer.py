@@ -32,6 +32,7 @@ class Importer:
         self.source, self.store, self.report, self.dry_run = source, store, report, dry_run
         self.copier = RunCopier(source, report, dry_run, progress)
         self.runs_seen: set[str] = set()
+        self._closed = self._reopened = False  # the experiment being imported: see _experiment
         #: logged model id -> (run id, path in the run's artifacts)
         self.model_paths: dict[str, tuple[str, str]] = {}
 
@@ -67,12 +68,14 @@ class Importer:
                 for key, value in experiment.tags.items():
                     if target.tags.get(key) != value:
                         self.store.set_experiment_tag(experiment_id, key, value)
-                if target.lifecycle_stage is LifecycleStage.DELETED:
-                    self.store.restore_experiment(experiment_id)  # runs go into live experiments only
+        # runs go into live experiments only: a deleted one is restored for the first new run
+        # and deleted again at the end; one that needs no new run is left as it is
+        self._closed = target is not None and target.lifecycle_stage is LifecycleStage.DELETED
+        self._reopened = False
         models = self._models_by_run(experiment)
         for batch in self.source.runs(experiment.experiment_id):
             self._runs(experiment_id, batch, models)
-        if deleted and experiment_id is not None and not self.dry_run:
+        if experiment_id is not None and (self._reopened or (deleted and target is None)) and not self.dry_run:
             self.store.delete_experiment(experiment_id)
 
     def _models_by_run(self, experiment: SourceExperiment) -> dict[str, list[SourceLoggedModel]]:
@@ -101,6 +104,9 @@ class Importer:
         uris: dict[str, str] = {run_id: found[0] for run_id, found in present.items()}
         if records and not self.dry_run:
             assert experiment_id is not None
+            if self._closed and not self._reopened:
+                self.store.restore_experiment(experiment_id)
+                self._reopened = True
             records, written_uris = self._write(experiment_id, records)
             uris.update(written_uris)
         for run, record in records:
