@@ -11,7 +11,7 @@ import pytest
 
 import autolog
 from autolog.migrate import import_mlflow
-from autolog.tracking._entities import LifecycleStage, RunStatus, ViewType
+from autolog.core._entities import LifecycleStage, RunStatus, ViewType
 
 #: what each fixture store holds (written by tests/migrate/make_fixtures.py)
 COUNTS = {

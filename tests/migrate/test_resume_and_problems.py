@@ -12,7 +12,7 @@ import pytest
 
 import autolog
 from autolog.migrate import import_mlflow
-from autolog.tracking._entities import ViewType
+from autolog.core._entities import ViewType
 
 
 class _Interrupt:

@@ -92,7 +92,7 @@ def import_mlflow(
     finally:
         reader.close()
         if stand_in is not None:
-            from autolog.store._registry import forget_store
+            from autolog.store._by_uri import forget_store
 
             forget_store(stand_in)
     report.notes[:0] = getattr(reader, "notes", [])
@@ -104,7 +104,7 @@ def _new_local_store(uri: str) -> str | None:
     """A fresh ``memory:`` URI when ``uri`` is a local store that does not exist yet."""
     import uuid
 
-    from autolog.store._registry import uri_scheme
+    from autolog.store._by_uri import uri_scheme
 
     scheme = uri_scheme(uri)
     if scheme == "file":

@@ -18,9 +18,9 @@ from autolog.migrate._artifacts import ProgressFactory, RunCopier
 from autolog.migrate._records import STAGES, Source, SourceExperiment, SourceLoggedModel, SourceRun
 from autolog.migrate._report import ImportReport
 from autolog.store import Store
-from autolog.store._base import FinishedRun
-from autolog.tracking import _validation as check
-from autolog.tracking._entities import LifecycleStage, Param, RunStatus, RunTag, ViewType
+from autolog.core._store import FinishedRun
+from autolog.core import _rules as check
+from autolog.core._entities import LifecycleStage, Param, RunStatus, RunTag, ViewType
 
 #: the run tag that says where an imported run came from
 SOURCE_TAG = "autolog.import.source"
@@ -127,7 +127,7 @@ class Importer:
 
     def _present(self, run_ids: list[str]) -> dict[str, tuple[str, str]]:
         """Runs of ``run_ids`` the target has: id -> (artifact URI, lifecycle stage)."""
-        from autolog.tracking._search import parse_filter
+        from autolog.core._search import parse_filter
 
         listed = ", ".join(f"'{run_id}'" for run_id in run_ids if re.fullmatch(r"[0-9a-f]{32}", run_id))
         if not listed:
@@ -196,8 +196,8 @@ class Importer:
 
     # -- registry ------------------------------------------------------------------------------
     def _registry(self, whole: bool) -> None:
-        from autolog.registry import _validate
-        from autolog.registry._store import RegistryStore
+        from autolog.core import _model_rules as _validate
+        from autolog.core._model_store import RegistryStore
 
         models = self.source.registered_models()
         if not models:
@@ -213,7 +213,7 @@ class Importer:
                 self.source.problem("registered_model", model.name, f"not imported: {exc}")
 
     def _registered_model(self, store: Any, model: Any, whole: bool) -> None:
-        from autolog.registry import _validate
+        from autolog.core import _model_rules as _validate
 
         versions = [v for v in model.versions if whole or v.run_id is None or v.run_id in self.runs_seen]
         if model.versions and not versions:

@@ -503,7 +503,7 @@ class StoreConformance:
         assert store.record_runs(experiment_id, []) == []
 
     def test_record_runs_keeps_given_ids_points_and_unended_runs(self, store: Store, experiment_id: str) -> None:
-        from autolog.store._base import FinishedRun
+        from autolog.core._store import FinishedRun
 
         kept, running = "a" * 32, "b" * 32
         written = store.record_runs(experiment_id, [
