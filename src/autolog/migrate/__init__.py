@@ -95,7 +95,7 @@ def import_mlflow(
             from autolog.store._by_uri import forget_store
 
             forget_store(stand_in)
-    report.notes[:0] = getattr(reader, "notes", [])
+    report.notes[:0] = reader.notes
     report.problems.extend(reader.problems)
     return report
 

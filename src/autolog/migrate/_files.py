@@ -88,6 +88,7 @@ class FileStoreSource(Source):
         self.uri = self.root
         self.artifact_map = dict(artifact_map or {})
         self.problems: list[Problem] = []
+        self.notes: list[str] = []
         self._dirs: dict[str, str] = {}  # experiment id -> its directory
 
     @staticmethod

@@ -108,10 +108,11 @@ class Tree(abc.ABC):
 
 class Source(abc.ABC):
     """An MLflow tracking store being read. Readers add what they could not read to
-    ``problems`` and go on with the rest."""
+    ``problems`` (and remarks on what they did read to ``notes``) and go on with the rest."""
 
     uri: str
     problems: list[Problem]
+    notes: list[str]
 
     @abc.abstractmethod
     def experiments(self) -> list[SourceExperiment]: ...

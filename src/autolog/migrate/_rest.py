@@ -47,6 +47,7 @@ class RestSource(Source):
     def __init__(self, url: str) -> None:
         self.uri = url.rstrip("/")
         self.problems: list[Problem] = []
+        self.notes: list[str] = []
         self.headers = {"Content-Type": "application/json"}
         token = os.environ.get("MLFLOW_TRACKING_TOKEN")
         user = os.environ.get("MLFLOW_TRACKING_USERNAME")
