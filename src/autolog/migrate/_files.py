@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from autolog.migrate._records import (
+    Known,
     Problem,
     Source,
     SourceExperiment,
@@ -122,30 +123,28 @@ class FileStoreSource(Source):
                 found.append(experiment)
         return found
 
-    def runs(self, experiment_id: str) -> Iterator[list[SourceRun]]:
+    def runs(self, experiment_id: str, known: Known | None = None) -> Iterator[list[SourceRun]]:
         folder = self._dirs[experiment_id]
-        batch: list[SourceRun] = []
-        for name in sorted(os.listdir(folder)):
-            run_dir = os.path.join(folder, name)
-            if name in _RESERVED or not os.path.isdir(run_dir):
-                continue
-            try:
-                batch.append(self._run(run_dir))
-            except Exception as exc:
-                self.problem("run", run_dir, f"unreadable run ({_why(exc)}); skipped")
-                continue
-            if len(batch) >= _BATCH:
+        names = [n for n in sorted(os.listdir(folder)) if n not in _RESERVED and os.path.isdir(os.path.join(folder, n))]
+        for start in range(0, len(names), _BATCH):
+            chunk = names[start:start + _BATCH]
+            there = known(chunk) if known else set()  # a run's folder is named by its id
+            batch = []
+            for name in chunk:
+                run_dir = os.path.join(folder, name)
+                try:
+                    batch.append(self._run(run_dir, partial=name in there))
+                except Exception as exc:
+                    self.problem("run", run_dir, f"unreadable run ({_why(exc)}); skipped")
+            if batch:
                 yield batch
-                batch = []
-        if batch:
-            yield batch
 
-    def _run(self, run_dir: str) -> SourceRun:
+    def _run(self, run_dir: str, partial: bool) -> SourceRun:
         meta = _yaml(os.path.join(run_dir, "meta.yaml"))
         if not isinstance(meta, dict):
             raise ValueError("meta.yaml is not a mapping")
         run_id = str(meta.get("run_id") or meta["run_uuid"])
-        tags = _values(os.path.join(run_dir, "tags"))
+        tags = {} if partial else _values(os.path.join(run_dir, "tags"))
         status = meta.get("status", 1)
         return SourceRun(
             run_id=run_id,
@@ -157,9 +156,10 @@ class FileStoreSource(Source):
             user_id=str(meta.get("user_id") or tags.get("mlflow.user") or ""),
             lifecycle_stage=str(meta.get("lifecycle_stage") or "active"),
             artifact_uri=str(meta.get("artifact_uri") or os.path.join(run_dir, "artifacts")),
-            params=_values(os.path.join(run_dir, "params")),
+            params={} if partial else _values(os.path.join(run_dir, "params")),
             tags=tags,
-            metrics=_metric_points(os.path.join(run_dir, "metrics")),
+            metrics=[] if partial else _metric_points(os.path.join(run_dir, "metrics")),
+            partial=partial,
         )
 
     def run_artifacts(self, run: SourceRun) -> Tree | None:

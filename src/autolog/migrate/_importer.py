@@ -33,6 +33,8 @@ class Importer:
         self.copier = RunCopier(source, report, dry_run, progress)
         self.runs_seen: set[str] = set()
         self._closed = self._reopened = False  # the experiment being imported: see _experiment
+        #: run id -> (artifact URI, lifecycle stage) in the target, None when it is not there
+        self._asked: dict[str, tuple[str, str] | None] = {}
         #: logged model id -> (run id, path in the run's artifacts)
         self.model_paths: dict[str, tuple[str, str]] = {}
 
@@ -73,7 +75,8 @@ class Importer:
         self._closed = target is not None and target.lifecycle_stage is LifecycleStage.DELETED
         self._reopened = False
         models = self._models_by_run(experiment)
-        for batch in self.source.runs(experiment.experiment_id):
+        known = self._known if experiment_id is not None else None
+        for batch in self.source.runs(experiment.experiment_id, known):
             self._runs(experiment_id, batch, models)
         if experiment_id is not None and (self._reopened or (deleted and target is None)) and not self.dry_run:
             self.store.delete_experiment(experiment_id)
@@ -91,7 +94,15 @@ class Importer:
 
     # -- runs ----------------------------------------------------------------------------------
     def _runs(self, experiment_id: str | None, batch: list[SourceRun], models: dict[str, list[SourceLoggedModel]]) -> None:
-        present = self._present([run.run_id for run in batch]) if experiment_id is not None else {}
+        present: dict[str, tuple[str, str]] = {}
+        if experiment_id is not None:
+            unasked = [run.run_id for run in batch if run.run_id not in self._asked]
+            if unasked:  # a reader that did not ask (it must read every run whole then)
+                self._known(unasked)
+            for run in batch:
+                found = self._asked.get(run.run_id)
+                if found is not None:
+                    present[run.run_id] = found
         records = []
         for run in batch:
             self.runs_seen.add(run.run_id)
@@ -124,6 +135,12 @@ class Importer:
                 self.store.delete_run(run.run_id)
             paths = self.copier.copy(run, uri, models.get(run.run_id, []))
             self.model_paths.update({mid: (run.run_id, path) for mid, path in paths.items()})
+
+    def _known(self, run_ids: list[str]) -> set[str]:
+        """Which of ``run_ids`` the target has (the reader then skips their data)."""
+        found = self._present(run_ids)
+        self._asked.update({run_id: found.get(run_id) for run_id in run_ids})
+        return set(found)
 
     def _present(self, run_ids: list[str]) -> dict[str, tuple[str, str]]:
         """Runs of ``run_ids`` the target has: id -> (artifact URI, lifecycle stage)."""

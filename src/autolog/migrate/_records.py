@@ -7,9 +7,12 @@ knows where they came from. Times are milliseconds since the epoch, as in MLflow
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
+
+#: ``(run ids) -> the ones the target has already``: their params, tags and metrics go unread
+Known = Callable[[list[str]], set[str]]
 
 #: MLflow's stage names that become aliases on import (None and the deleted marker do not)
 STAGES = ("Production", "Staging", "Archived")
@@ -38,6 +41,8 @@ class SourceRun:
     tags: dict[str, str] = field(default_factory=dict)
     #: every point of every metric: (key, value, timestamp, step)
     metrics: list[tuple[str, float, int, int]] = field(default_factory=list)
+    #: only the run's identity and artifact location were read (the target has the run)
+    partial: bool = False
 
     @property
     def parent_run_id(self) -> str | None:
@@ -118,8 +123,9 @@ class Source(abc.ABC):
     def experiments(self) -> list[SourceExperiment]: ...
 
     @abc.abstractmethod
-    def runs(self, experiment_id: str) -> Iterator[list[SourceRun]]:
-        """The experiment's runs, whole (params, tags, full metric histories), in batches."""
+    def runs(self, experiment_id: str, known: Known | None = None) -> Iterator[list[SourceRun]]:
+        """The experiment's runs, whole (params, tags, full metric histories), in batches;
+        runs that ``known`` names come ``partial`` (a resumed import reads little)."""
 
     @abc.abstractmethod
     def run_artifacts(self, run: SourceRun) -> Tree | None:

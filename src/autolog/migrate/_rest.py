@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from autolog.errors import StoreError
 from autolog.migrate._records import (
+    Known,
     Problem,
     Source,
     SourceExperiment,
@@ -101,39 +102,53 @@ class RestSource(Source):
             for e in self.pages("experiments/search", "experiments", body={"max_results": _PAGE, "view_type": "ALL"})
         ]
 
-    def runs(self, experiment_id: str) -> Iterator[list[SourceRun]]:
+    def runs(self, experiment_id: str, known: Known | None = None) -> Iterator[list[SourceRun]]:
         batch: list[SourceRun] = []
         body = {"experiment_ids": [experiment_id], "run_view_type": "ALL", "max_results": _PAGE}
-        for item in self.pages("runs/search", "runs", body=body):
-            info, data = item.get("info", {}), item.get("data", {})
-            run_id = info.get("run_id") or info.get("run_uuid")
-            try:
-                metrics = self._histories(run_id, [m["key"] for m in data.get("metrics", ())])
-            except (StoreError, OSError) as exc:
-                self.problem("run", str(run_id), f"metric history unreadable ({exc}); skipped")
-                continue
-            tags = _pairs(data.get("tags"))
-            batch.append(
-                SourceRun(
-                    run_id=run_id,
-                    experiment_id=str(info.get("experiment_id")),
-                    name=info.get("run_name") or tags.get("mlflow.runName", ""),
-                    status=info.get("status", "FINISHED"),
-                    start_time=int(info.get("start_time") or 0),
-                    end_time=None if info.get("end_time") is None else int(info["end_time"]),
-                    user_id=info.get("user_id") or tags.get("mlflow.user", ""),
-                    lifecycle_stage=info.get("lifecycle_stage", "active"),
-                    artifact_uri=info.get("artifact_uri", ""),
-                    params=_pairs(data.get("params")),
-                    tags=tags,
-                    metrics=metrics,
-                )
-            )
-            if len(batch) >= 100:
-                yield batch
-                batch = []
+        token = None
+        while True:
+            answer = self.call("runs/search", body={**body, "page_token": token} if token else body)
+            items = answer.get("runs", ())
+            ids = [item.get("info", {}).get("run_id") or item.get("info", {}).get("run_uuid") for item in items]
+            there = known([i for i in ids if i]) if known else set()
+            for item in items:
+                run = self._run(item, there)
+                if run is not None:
+                    batch.append(run)
+                if len(batch) >= 100:
+                    yield batch
+                    batch = []
+            token = answer.get("next_page_token")
+            if not token:
+                break
         if batch:
             yield batch
+
+    def _run(self, item: dict[str, Any], there: set[str]) -> SourceRun | None:
+        info, data = item.get("info", {}), item.get("data", {})
+        run_id = info.get("run_id") or info.get("run_uuid")
+        partial = run_id in there  # the metric histories are what costs: one request per key
+        try:
+            metrics = [] if partial else self._histories(run_id, [m["key"] for m in data.get("metrics", ())])
+        except (StoreError, OSError) as exc:
+            self.problem("run", str(run_id), f"metric history unreadable ({exc}); skipped")
+            return None
+        tags = _pairs(data.get("tags"))
+        return SourceRun(
+            run_id=run_id,
+            experiment_id=str(info.get("experiment_id")),
+            name=info.get("run_name") or tags.get("mlflow.runName", ""),
+            status=info.get("status", "FINISHED"),
+            start_time=int(info.get("start_time") or 0),
+            end_time=None if info.get("end_time") is None else int(info["end_time"]),
+            user_id=info.get("user_id") or tags.get("mlflow.user", ""),
+            lifecycle_stage=info.get("lifecycle_stage", "active"),
+            artifact_uri=info.get("artifact_uri", ""),
+            params=_pairs(data.get("params")),
+            tags=tags,
+            metrics=metrics,
+            partial=partial,
+        )
 
     def _histories(self, run_id: str, keys: list[str]) -> list[tuple[str, float, int, int]]:
         points = []

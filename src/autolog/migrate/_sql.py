@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from autolog.migrate._records import (
+    Known,
     Problem,
     Source,
     SourceExperiment,
@@ -114,7 +115,7 @@ class SqlStoreSource(Source):
             for row in self._rows(select(e).order_by(e.c.experiment_id))
         ]
 
-    def runs(self, experiment_id: str) -> Iterator[list[SourceRun]]:
+    def runs(self, experiment_id: str, known: Known | None = None) -> Iterator[list[SourceRun]]:
         from sqlalchemy import select
 
         r = self._t("runs")
@@ -123,19 +124,44 @@ class SqlStoreSource(Source):
         )
         for start in range(0, len(rows), _BATCH):
             chunk = rows[start:start + _BATCH]
+            there = known([row.run_uuid for row in chunk]) if known else set()
             try:
-                yield self._whole(chunk)
+                yield self._whole(chunk, there)
             except Exception as exc:
                 for row in chunk:
                     self.problem("run", row.run_uuid, f"params, tags or metrics unreadable ({exc}); skipped")
 
-    def _whole(self, rows: Sequence[Any]) -> list[SourceRun]:
-        from sqlalchemy import select
-
-        ids = [row.run_uuid for row in rows]
+    def _whole(self, rows: Sequence[Any], there: set[str]) -> list[SourceRun]:
         params: dict[str, dict[str, str]] = defaultdict(dict)
         tags: dict[str, dict[str, str]] = defaultdict(dict)
         metrics: dict[str, list[tuple[str, float, int, int]]] = defaultdict(list)
+        ids = [row.run_uuid for row in rows if row.run_uuid not in there]
+        if ids:
+            self._data(ids, params, tags, metrics)
+        return [
+            SourceRun(
+                run_id=row.run_uuid,
+                experiment_id=str(row.experiment_id),
+                name=row.name or tags[row.run_uuid].get("mlflow.runName", ""),
+                status=row.status or "FINISHED",
+                start_time=int(row.start_time or 0),
+                end_time=None if row.end_time is None else int(row.end_time),
+                user_id=row.user_id or tags[row.run_uuid].get("mlflow.user", ""),
+                lifecycle_stage=row.lifecycle_stage or "active",
+                artifact_uri=row.artifact_uri or "",
+                params=params[row.run_uuid],
+                tags=tags[row.run_uuid],
+                metrics=metrics[row.run_uuid],
+                partial=row.run_uuid in there,
+            )
+            for row in rows
+        ]
+
+    def _data(self, ids: list[str], params: dict[str, dict[str, str]], tags: dict[str, dict[str, str]],
+              metrics: dict[str, list[tuple[str, float, int, int]]]) -> None:
+        """Params, tags and every metric point of the runs ``ids``."""
+        from sqlalchemy import select
+
         p, t, m = self._t("params"), self._t("tags"), self._t("metrics")
         for row in self._rows(select(p.c.run_uuid, p.c.key, p.c.value).where(p.c.run_uuid.in_(ids))):
             params[row.run_uuid][row.key] = row.value
@@ -156,23 +182,6 @@ class SqlStoreSource(Source):
             cursor.close()
         finally:
             raw.close()
-        return [
-            SourceRun(
-                run_id=row.run_uuid,
-                experiment_id=str(row.experiment_id),
-                name=row.name or tags[row.run_uuid].get("mlflow.runName", ""),
-                status=row.status or "FINISHED",
-                start_time=int(row.start_time or 0),
-                end_time=None if row.end_time is None else int(row.end_time),
-                user_id=row.user_id or tags[row.run_uuid].get("mlflow.user", ""),
-                lifecycle_stage=row.lifecycle_stage or "active",
-                artifact_uri=row.artifact_uri or "",
-                params=params[row.run_uuid],
-                tags=tags[row.run_uuid],
-                metrics=metrics[row.run_uuid],
-            )
-            for row in rows
-        ]
 
     def run_artifacts(self, run: SourceRun) -> Tree | None:
         return open_tree(self, run.artifact_uri, ("artifact", run.run_id))
