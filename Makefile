@@ -3,9 +3,6 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# MLflow as a reference and test client only, never a dependency: a separate environment
-VENV_MLFLOW := .venv-mlflow
-MLFLOW_STAMP := $(VENV_MLFLOW)/.installed
 
 .PHONY: setup demo test bench system-deps mlflow-venv migrate-fixtures
 
@@ -18,22 +15,6 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 setup: $(STAMP)
-
-$(MLFLOW_STAMP): Makefile
-	$(PY) -m venv $(VENV_MLFLOW)
-	$(VENV_MLFLOW)/bin/pip install -q --upgrade pip
-	$(VENV_MLFLOW)/bin/pip install -q mlflow==3.17.2
-	touch $(MLFLOW_STAMP)
-
-mlflow-venv: $(MLFLOW_STAMP)
-
-# rewrite the MLflow stores tests/migrate reads (committed); the models need the libraries,
-# at the versions autolog's venv has, so the pickles load there. torch: the CPU build, pinned
-migrate-fixtures: mlflow-venv setup
-	$(VENV_MLFLOW)/bin/pip install -q torch==2.13.0 \
-		"xgboost==$$($(BIN)/python -c 'import xgboost; print(xgboost.__version__)')" \
-		"scikit-learn==$$($(BIN)/python -c 'import sklearn; print(sklearn.__version__)')"
-	$(VENV_MLFLOW)/bin/python tests/migrate/make_fixtures.py
 
 # PostgreSQL 15 server binaries for the store tests (preinstalled in /usr/local/bin here)
 system-deps:
@@ -50,6 +31,14 @@ $(MLFLOW_VENV)/.installed:
 	touch $@
 
 mlflow-venv: $(MLFLOW_VENV)/.installed
+
+# rewrite the MLflow stores tests/migrate reads (committed); the models need the libraries,
+# at the versions autolog's venv has, so the pickles load there. torch: the CPU build, pinned
+migrate-fixtures: mlflow-venv setup
+	$(MLFLOW_VENV)/bin/pip install -q torch==2.13.0 \
+		"xgboost==$$($(BIN)/python -c 'import xgboost; print(xgboost.__version__)')" \
+		"scikit-learn==$$($(BIN)/python -c 'import sklearn; print(sklearn.__version__)')"
+	$(MLFLOW_VENV)/bin/python tests/migrate/make_fixtures.py
 
 demo: setup
 	$(BIN)/python docs/examples/demo.py
