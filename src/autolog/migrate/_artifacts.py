@@ -63,7 +63,7 @@ class RunCopier:
 
         ``artifact_uri`` is the target run's root (None in a dry run of a run not there yet)."""
         tree = self.source.run_artifacts(run)
-        files = dict(tree.walk()) if tree is not None else {}
+        files = self._listing(tree, run.run_id)
         if isinstance(tree, EmptyTree) and tree.moved:
             self.missing_locations += 1
         target = _target_files(artifact_uri)
@@ -81,7 +81,7 @@ class RunCopier:
                 model_tree = self.source.model_artifacts(model)
                 if model_tree is None:
                     continue
-                sub = dict(model_tree.walk())
+                sub = self._listing(model_tree, model.model_id)
                 meta = {"mlflow": {"model_id": model.model_id, "name": model.name,
                                    "tags": dict(model.tags), "params": dict(model.params)}}
                 self._model(run, model_tree, sub, paths[model.model_id], artifact_uri, target, bar, meta)
@@ -89,6 +89,16 @@ class RunCopier:
             if bar is not None:
                 bar.close()
         return paths
+
+    def _listing(self, tree: Tree | None, item: str) -> dict[str, int | None]:
+        """Every file of ``tree``; none (and a problem) when it cannot be listed."""
+        if tree is None:
+            return {}
+        try:
+            return dict(tree.walk())
+        except Exception as exc:  # a lost connection, an unreadable folder: the rest goes on
+            self.source.problem("artifact", item, f"artifacts not listed ({type(exc).__name__}: {exc})")
+            return {}
 
     def _bar(self, total: int, run: SourceRun) -> ProgressBar | None:
         if self.progress is None or self.dry_run or total == 0:
