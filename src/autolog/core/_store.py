@@ -28,7 +28,15 @@ from autolog.core._entities import (
     RunTag,
     ViewType,
 )
-from autolog.core._search import Node, OrderKey
+from autolog.core._search import MAX_RESULTS, Node, OrderKey
+from autolog.core._summaries import (
+    Activity,
+    DataKeys,
+    MetricBuckets,
+    XAxis,
+    bucket_points,
+    check_bucket_args,
+)
 
 
 @dataclass(frozen=True)
@@ -231,6 +239,56 @@ class Store(abc.ABC):
 
         Default order: start_time DESC, then run_id. Runs that lack an ordering key sort last.
         """
+
+    # -- summaries for views over many runs (the web UI) ----------------------------------
+    # Correct for every backend as written here, by reading runs and histories whole; a
+    # backend that can aggregate where the data lives (SQL) should override them.
+
+    def experiment_activity(self, experiment_ids: Sequence[str]) -> dict[str, Activity]:
+        """For each id: its active runs' count and latest start or end time."""
+        found: dict[str, Activity] = {}
+        for experiment_id in experiment_ids:
+            runs, last = 0, None
+            for run in self._every_run([experiment_id]):
+                runs += 1
+                moment = max(run.info.start_time, run.info.end_time or 0)
+                last = moment if last is None else max(last, moment)
+            found[experiment_id] = Activity(runs, last)
+        return found
+
+    def run_data_keys(self, experiment_ids: Sequence[str]) -> DataKeys:
+        """The sorted param, metric and tag keys of the active runs of ``experiment_ids``."""
+        params: set[str] = set()
+        metrics: set[str] = set()
+        tags: set[str] = set()
+        for run in self._every_run(experiment_ids):
+            params.update(run.data.params)
+            metrics.update(run.data.metrics)
+            tags.update(run.data.tags)
+        return DataKeys(sorted(params), sorted(metrics), sorted(tags))
+
+    def metric_buckets(
+        self, run_id: str, key: str, buckets: int, x: XAxis = "step", lo: int | None = None, hi: int | None = None
+    ) -> MetricBuckets:
+        """One metric's history cut into at most ``buckets`` buckets of ``x`` over ``[lo, hi]``.
+
+        See ``autolog.core._summaries``: the answer must equal ``bucket_points`` over the
+        whole history (an unknown run is NotFoundError, an unknown key no buckets).
+        """
+        check_bucket_args(buckets, x, lo, hi)
+        history = self.get_metric_history(run_id, key)
+        pairs = ((m.step if x == "step" else m.timestamp, m.value) for m in history)
+        return bucket_points(pairs, buckets, x, lo, hi)
+
+    def _every_run(self, experiment_ids: Sequence[str]) -> list[Run]:
+        runs: list[Run] = []
+        token = None
+        while True:
+            page = self.search_runs(experiment_ids, max_results=MAX_RESULTS, page_token=token)
+            runs += page
+            token = page.token
+            if not token:
+                return runs
 
     def close(self) -> None:
         """Release connections; the store must not be used afterwards."""

@@ -35,6 +35,7 @@ from autolog.core._entities import (
     ViewType,
 )
 from autolog.core._search import parse_filter, parse_order_by
+from autolog.testing._summaries import SummaryConformance
 
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 _ALL = ViewType.ALL
@@ -72,7 +73,7 @@ _SEARCH_RUNS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
-class StoreConformance:
+class StoreConformance(SummaryConformance):
     """The store conformance suite; subclasses provide the ``store`` fixture."""
 
     # -- fixtures and helpers ----------------------------------------------------------------

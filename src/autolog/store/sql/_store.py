@@ -26,6 +26,7 @@ from autolog.store.sql import _schema as t
 from autolog.store.sql._engine import Database, join_location, resolve
 from autolog.store.sql._logged_models import SqlLoggedModels
 from autolog.store.sql._registry import SqlRegistry
+from autolog.store.sql._summaries import SqlSummaries
 from autolog.core import _rules as check
 from autolog.core._entities import (
     Experiment,
@@ -93,7 +94,7 @@ def _stage(column: ColumnElement[str], view_type: ViewType | str | int) -> Colum
     return column == (_ACTIVE if view is ViewType.ACTIVE_ONLY else _DELETED)
 
 
-class SqlStore(SqlRegistry, SqlLoggedModels, Store):
+class SqlStore(SqlRegistry, SqlLoggedModels, SqlSummaries, Store):
     """Run metadata in a SQL database. Open with ``SqlStore.from_uri(uri)``.
 
     Accepted URIs: a directory (``<dir>/autolog.db`` plus ``<dir>/artifacts``), ``file://``,
