@@ -24,6 +24,7 @@ GROUPS = (
     "autolog._cli.models",
     "autolog._cli.serve",
     "autolog._cli.server",
+    "autolog._cli.ui",
     "autolog._cli.gc",
     "autolog._cli.db",
     "autolog._cli.doctor",

@@ -8,7 +8,10 @@ from autolog.server._config import CONFIG_ENV, ServerConfig, read_token
 from autolog.server._run import bind, exposure_note, say, serve, url_of
 
 
-def run(config: ServerConfig, host: str = "127.0.0.1", port: int = 5000, workers: int = 1, access_log: bool = False) -> None:
+def run(
+    config: ServerConfig, host: str = "127.0.0.1", port: int = 5000, workers: int = 1, access_log: bool = False,
+    what: str = "tracking server",
+) -> None:
     from autolog.errors import InvalidInputError
     from autolog.server import require_stack
 
@@ -25,7 +28,7 @@ def run(config: ServerConfig, host: str = "127.0.0.1", port: int = 5000, workers
     app = app_from_env()
     sock = bind(host, port)
     say(
-        f"autolog: tracking server on {url_of(sock)} (store {_display(config.backend_store_uri)}, "
+        f"autolog: {what} on {url_of(sock)} (store {_display(config.backend_store_uri)}, "
         f"{workers} worker{'s' if workers > 1 else ''})"
     )
     exposure_note(host, token is not None)

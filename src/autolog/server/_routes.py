@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from autolog.server import artifacts, experiments, logged_models, metrics, ours, registry, runs
+from autolog.server import artifacts, experiments, logged_models, metrics, ours, registry, runs, ui_data
 
 if TYPE_CHECKING:
     from autolog.server._api import Api
@@ -109,6 +109,12 @@ def api_rows() -> list[Row]:
         Row("POST", f"{OURS}/runs/search", r.search, R, "Search runs (OR and parentheses)"),
         Row("GET", f"{OURS}/registered-models/events", reg.events, R, "A registered model's history"),
         Row("GET", f"{OURS}/server-info", ours.server_info, R, "Version and limits"),
+        # the web UI's data (ours too)
+        Row("GET", f"{UI_API}/experiments", ui_data.experiments, R, "Experiments with run counts and last activity"),
+        Row("POST", f"{UI_API}/runs", ui_data.runs, R, "A page of a runs table, only the chosen columns"),
+        Row("GET", f"{UI_API}/run-keys", ui_data.run_keys, R, "Param, metric and tag keys of experiments"),
+        Row("GET", f"{UI_API}/metric-series", ui_data.metric_series, R, "A metric history cut into buckets"),
+        Row("GET", f"{UI_API}/model", ui_data.model, R, "A logged model directory described"),
     ]
 
 

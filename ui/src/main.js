@@ -1,0 +1,51 @@
+// The router: the part of the address after '#' names the view and holds its state, so that a
+// view (a filtered, sorted runs table, a comparison) can be shared as a link.
+//   #/                         experiments
+//   #/experiments/<id>?...     runs of an experiment (filter, order, columns, page in the query)
+//   #/runs/<id>                a run
+//   #/compare?runs=<id>,<id>   runs side by side
+//   #/models, #/models/<name>  the model registry
+
+import { clear, h, note } from "./dom.js";
+import { current, markShown, shownHash } from "./route.js";
+import { experimentsView } from "./experiments.js";
+import { runsView } from "./runs.js";
+import { runView } from "./run.js";
+import { compareView } from "./compare.js";
+import { modelsView, modelView } from "./registry.js";
+
+const routes = [
+  [/^\/?$/, experimentsView],
+  [/^\/experiments\/([^/]+)$/, runsView],
+  [/^\/runs\/([^/]+)$/, runView],
+  [/^\/compare$/, compareView],
+  [/^\/models$/, modelsView],
+  [/^\/models\/(.+)$/, modelView],
+];
+
+let cleanup = null;
+
+async function render() {
+  if (location.hash === shownHash()) return;
+  markShown();
+  const app = document.getElementById("app");
+  if (cleanup) { try { cleanup(); } catch (e) { console.error(e); } cleanup = null; }
+  clear(app);
+  const { path, query } = current();
+  for (const [pattern, view] of routes) {
+    const match = pattern.exec(path);
+    if (!match) continue;
+    const args = match.slice(1).map(decodeURIComponent);
+    try {
+      cleanup = (await view(app, args, query)) || null;
+    } catch (err) {
+      console.error(err);
+      app.append(note(err.message || String(err), "error"));
+    }
+    return;
+  }
+  app.append(h("h1", null, "Not found"), note(`No page at ${path}`, "error"));
+}
+
+window.addEventListener("hashchange", render);
+render();
