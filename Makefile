@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench system-deps mlflow-venv migrate-fixtures
+.PHONY: setup demo test bench system-deps mlflow-venv migrate-fixtures ui
 
 $(STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
@@ -16,10 +16,18 @@ $(STAMP): pyproject.toml Makefile
 
 setup: $(STAMP)
 
-# PostgreSQL 15 server binaries for the store tests (preinstalled in /usr/local/bin here)
+# PostgreSQL 15 server binaries for the store tests (preinstalled in /usr/local/bin here);
+# Debian's Chromium for the web UI's browser tests (Playwright drives it; its own browser
+# download is not used)
 system-deps:
 	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		(apt-get update -q && apt-get install -y -q postgresql)
+	@test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium)
+
+# the web UI's bundle (src/autolog/server/static, committed): rebuild after changing ui/src;
+# a test checks that the committed files equal a fresh build
+ui:
+	cd ui && npm ci --no-audit --no-fund && node build.mjs
 
 # MLflow 3.17.2 in its own environment: the reference client of the server tests and the
 # reference side of the benchmarks (never a dependency of autolog)

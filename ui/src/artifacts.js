@@ -214,9 +214,11 @@ function signatureView(signature) {
 
 function exampleView(example) {
   if (!example) return note("No input example.");
-  if (Array.isArray(example.columns) && Array.isArray(example.data)) {
+  const data = example.data;
+  if (Array.isArray(data) && (Array.isArray(example.columns) || data.every(Array.isArray))) {
+    const columns = example.columns || Array.from({ length: Math.max(...data.map((r) => r.length)) }, (_, i) => String(i));
     return h("div", null, h("table", { class: "grid example" },
-      h("thead", null, h("tr", null, example.columns.map((c) => h("th", null, String(c))))),
+      h("thead", null, h("tr", null, columns.map((c) => h("th", null, String(c))))),
       h("tbody", null, example.data.map((r) => h("tr", null, (Array.isArray(r) ? r : [r]).map((v) => h("td", null, typeof v === "object" ? JSON.stringify(v) : String(v))))))),
     example.rows > example.data.length ? note(`First ${example.data.length} of ${example.rows} rows.`) : null);
   }

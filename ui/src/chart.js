@@ -136,7 +136,7 @@ export class MetricChart {
       series,
       scales: { x: { time: x === "time" }, y: log ? { distr: 3 } : {} },
       axes: [
-        { values: x === "relative" ? (_u, ticks) => ticks.map((t) => fmtDuration(t * 1000)) : undefined, stroke: "#555", grid: { stroke: "#eee" } },
+        { values: x === "relative" ? relativeTicks : undefined, stroke: "#555", grid: { stroke: "#eee" } },
         { values: (_u, ticks) => ticks.map(fmtNumber), size: 60, stroke: "#555", grid: { stroke: "#eee" } },
       ],
       cursor: { drag: { x: true, y: false }, bind: { dblclick: () => null } },
@@ -168,6 +168,12 @@ export class MetricChart {
     if (this.plot) this.plot.destroy();
     this.plot = null;
   }
+}
+
+/** Seconds since the run started: "12.5 s" below two minutes, then "3 min 4 s", "2 h 5 min". */
+function relativeTicks(_u, ticks) {
+  const long = Math.max(...ticks.map(Math.abs)) >= 120;
+  return ticks.map((t) => (long ? fmtDuration(t * 1000) : `${fmtNumber(Number(t.toPrecision(6)))} s`));
 }
 
 function formatX(mode, v) {

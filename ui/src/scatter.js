@@ -14,6 +14,16 @@ function el(tag, attrs, text) {
   return node;
 }
 
+/** About five round numbers between lo and hi (steps of 1, 2 or 5 times a power of ten). */
+function niceTicks(lo, hi) {
+  const raw = (hi - lo) / 5;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw);
+  const ticks = [];
+  for (let t = Math.ceil(lo / step) * step; t <= hi; t += step) ticks.push(Number(t.toPrecision(12)));
+  return ticks;
+}
+
 /** An axis for values: numbers when all are numbers, else categories. */
 function axis(values, from, to) {
   const numeric = values.every((v) => v !== null && v !== "" && Number.isFinite(Number(v)));
@@ -24,8 +34,7 @@ function axis(values, from, to) {
     const pad = (hi - lo) * 0.05;
     lo -= pad; hi += pad;
     const at = (v) => from + ((Number(v) - lo) / (hi - lo)) * (to - from);
-    const ticks = Array.from({ length: 5 }, (_, i) => lo + ((hi - lo) * (i + 0.5)) / 5);
-    return { at, ticks: ticks.map((t) => [at(t), fmtNumber(Number(t.toPrecision(3)))]) };
+    return { at, ticks: niceTicks(lo, hi).map((t) => [at(t), fmtNumber(t)]) };
   }
   const cats = [...new Set(values.map((v) => String(v ?? "")))].sort();
   const at = (v) => from + ((cats.indexOf(String(v ?? "")) + 0.5) / cats.length) * (to - from);
