@@ -46,9 +46,13 @@ BENCHES = {
     "cli": HERE / "bench_cli.py",
     "system_metrics": HERE / "bench_system_metrics.py",
     "import_mlflow": HERE / "bench_import.py",
+    "ui": HERE / "bench_ui.py",
 }
 #: the benchmarks whose scripts also run MLflow's equivalent (their second argument "mlflow")
-WITH_REFERENCE = {"tracking", "models", "autologging", "serve", "server", "system_metrics"}
+WITH_REFERENCE = {"tracking", "models", "autologging", "serve", "server", "system_metrics", "ui"}
+#: the ones that measure MLflow from our interpreter (one browser measures both web UIs; the
+#: script starts MLflow's server from the MLFLOW_PYTHON environment)
+REFERENCE_FROM_OURS = {"ui"}
 
 
 def main() -> None:
@@ -71,7 +75,7 @@ def main() -> None:
                 continue
             ours = run_json(sys.executable, script, f"{tmp}/{name}-autolog", "autolog")
             theirs = (
-                run_json(reference, script, f"{tmp}/{name}-mlflow", "mlflow")
+                run_json(sys.executable if name in REFERENCE_FROM_OURS else reference, script, f"{tmp}/{name}-mlflow", "mlflow")
                 if reference and name in WITH_REFERENCE
                 else {}
             )
