@@ -41,7 +41,7 @@ _EXAMPLE_ROWS = 20
 def experiments(api: Api, args: Args) -> dict[str, Any]:
     from autolog.core._entities import ViewType
 
-    wanted = (args.opt_str("q") or "").casefold()
+    wanted = (args.opt_text("q") or "").casefold()
     found = []
     token = None
     while True:
@@ -66,7 +66,7 @@ def _columns(args: Args) -> dict[str, set[str]]:
     columns = args.get("columns", {})
     if not isinstance(columns, dict):
         raise InvalidInputError("columns must be an object such as {\"params\": [...], \"metrics\": [...], \"tags\": [...]}")
-    return {kind: set(Args(columns).str_list(kind)) for kind in ("params", "metrics", "tags")}
+    return {kind: set(Args(columns).texts(kind)) for kind in ("params", "metrics", "tags")}
 
 
 def table_row(api: Api, run: Any, columns: dict[str, set[str]]) -> dict[str, Any]:
@@ -93,15 +93,15 @@ def runs(api: Api, args: Args) -> dict[str, Any]:
     from autolog.core._search import encode_page_token, parse_filter, parse_order_by
 
     size = page_size(args, 100)
-    offset = args.int("offset", 0) or 0
+    offset = args.integer("offset", 0) or 0
     if offset < 0:
         raise InvalidInputError(f"offset must be 0 or more, got {offset}")
     page = api.store.search_runs(
-        args.str_list("experiment_ids"),
-        filter=parse_filter(args.opt_str("filter"), "runs"),
+        args.texts("experiment_ids"),
+        filter=parse_filter(args.opt_text("filter"), "runs"),
         run_view_type=view_type(args, "run_view_type"),
         max_results=size,
-        order_by=parse_order_by(args.str_list("order_by"), "runs"),
+        order_by=parse_order_by(args.texts("order_by"), "runs"),
         page_token=encode_page_token(offset) if offset else None,
     )
     columns = _columns(args)
@@ -113,7 +113,7 @@ def runs(api: Api, args: Args) -> dict[str, Any]:
 
 
 def run_keys(api: Api, args: Args) -> dict[str, Any]:
-    keys = api.store.run_data_keys(args.str_list("experiment_ids"))
+    keys = api.store.run_data_keys(args.texts("experiment_ids"))
     return {"params": keys.params, "metrics": keys.metrics, "tags": keys.tags}
 
 
@@ -149,12 +149,12 @@ _finished = _Finished()
 
 
 def metric_series(api: Api, args: Args) -> dict[str, Any]:
-    x = args.opt_str("x") or "step"
+    x = args.opt_text("x") or "step"
     if x not in ("step", "timestamp"):
         raise InvalidInputError(f"x must be 'step' or 'timestamp', got {x!r}")
-    buckets = args.int("buckets", 1000)
+    buckets = args.integer("buckets", 1000)
     assert buckets is not None
-    run_id, key, lo, hi = args.str("run_id"), args.str("key"), args.int("lo"), args.int("hi")
+    run_id, key, lo, hi = args.text("run_id"), args.text("key"), args.integer("lo"), args.integer("hi")
     info = api.store.get_run(run_id).info
     finished = info.status.is_terminated
     # a run set back to RUNNING and ended again has another end time: another entry
@@ -183,21 +183,21 @@ def model(api: Api, args: Args) -> dict[str, Any]:
     """A model directory of a run, described from its model.yaml (or MLflow's MLmodel)."""
     from autolog.server.artifacts import proxy_path
 
-    run = api.store.get_run(args.str("run_id"))
+    run = api.store.get_run(args.text("run_id"))
     base = api.relative(run.info.artifact_uri)
     if base is None:
         raise PermissionDeniedError(
             f"run {run.info.run_id} keeps its artifacts at {run.info.artifact_uri}, outside this "
             "server's artifacts destination; the server does not read there"
         )
-    where = "/".join(p for p in (base, proxy_path(args.opt_str("path") or "")) if p)
+    where = "/".join(p for p in (base, proxy_path(args.opt_text("path") or "")) if p)
     names = {info.path.rsplit("/", 1)[-1] for info in api.artifacts.list_artifacts(where or None)}
     for name, kind in (("model.yaml", "autolog"), ("MLmodel", "mlflow")):
         if name in names:
             doc = _yaml(_read(api, f"{where}/{name}"), name)
             break
     else:
-        raise NotFoundError(f"{args.opt_str('path') or 'the run root'} holds no model.yaml or MLmodel")
+        raise NotFoundError(f"{args.opt_text('path') or 'the run root'} holds no model.yaml or MLmodel")
     signature = doc.get("signature") or None
     if kind == "mlflow" and isinstance(signature, dict):  # MLflow keeps inputs/outputs as JSON text
         signature = {k: json.loads(v) if isinstance(v, str) else v for k, v in signature.items()}
