@@ -27,6 +27,9 @@ XAxis = Literal["step", "timestamp"]
 X_AXES: tuple[XAxis, ...] = ("step", "timestamp")
 #: the most buckets one request may ask for (a chart is rarely wider than this in pixels)
 MAX_BUCKETS = 10_000
+#: the widest x a range may name (2**53: exact in a double, so in JavaScript; bucket
+#: arithmetic on it stays far inside 64-bit integers)
+MAX_X = 2**53
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,9 @@ def check_bucket_args(buckets: int, x: str, lo: int | None, hi: int | None) -> N
         raise InvalidInputError(f"x must be one of {', '.join(X_AXES)}, got {x!r}")
     if isinstance(buckets, bool) or not isinstance(buckets, int) or not 1 <= buckets <= MAX_BUCKETS:
         raise InvalidInputError(f"buckets must be an integer from 1 to {MAX_BUCKETS}, got {buckets!r}")
+    for name, bound in (("lo", lo), ("hi", hi)):
+        if bound is not None and not -MAX_X <= bound <= MAX_X:
+            raise InvalidInputError(f"{name} must be between -2**53 and 2**53, got {bound}")
     if lo is not None and hi is not None and lo > hi:
         raise InvalidInputError(f"the x range is empty: lo {lo} is above hi {hi}")
 

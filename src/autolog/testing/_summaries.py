@@ -66,7 +66,7 @@ class SummaryConformance:
         assert store.metric_buckets(rid, "never logged", 10).count == []
         with pytest.raises(NotFoundError):
             store.metric_buckets("0" * 32, "m", 10)
-        for bad in ({"buckets": 0}, {"x": "time"}, {"lo": 5, "hi": 4}):
+        for bad in ({"buckets": 0}, {"x": "time"}, {"lo": 5, "hi": 4}, {"lo": -(2**62)}):
             args = {"buckets": 10, "x": "step", "lo": None, "hi": None, **bad}
             with pytest.raises(InvalidInputError):
                 store.metric_buckets(rid, "m", args["buckets"], args["x"], args["lo"], args["hi"])  # type: ignore[arg-type]
