@@ -52,7 +52,7 @@ export async function runView(app, [runId]) {
     clear(summary).append(kvTable([
       ["Status", statusBadge(info.status)],
       ["Run ID", h("code", null, info.run_id)],
-      ["Experiment", h("a", { href: `#/experiments/${encodeURIComponent(info.experiment_id)}` }, info.experiment_id)],
+      ["Experiment", h("a", { href: `#/experiments/${encodeURIComponent(info.experiment_id)}` }, experimentName || info.experiment_id)],
       ["Started", fmtTime(info.start_time)],
       ["Duration", end === null ? "" : fmtDuration(end - info.start_time)],
       ["User", info.user_id || ""],
@@ -124,9 +124,14 @@ export async function runView(app, [runId]) {
     return { runId, key, label: key, start: run.info.start_time };
   }
 
+  let experimentName = null;
   drawInfo();
   drawCharts();
   drawFamily().catch(console.error);
+  get(`${MLFLOW}/experiments/get`, { experiment_id: run.info.experiment_id }).then((doc) => {
+    experimentName = doc.experiment.name;
+    drawInfo();
+  }).catch(() => {});
 
   let timer = null;
   const poll = async () => {
