@@ -41,3 +41,9 @@ def parse_tags(items: list[str] | None) -> dict[str, str]:
             raise CliError(f"--tag takes KEY=VALUE, got {item!r}")
         tags[key] = value
     return tags
+
+
+def listen_options(parser: Any) -> None:
+    """--host and --port of the commands that serve HTTP (serve, server, ui)."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", "-p", type=int, default=5000, help="port (default 5000; 0 picks a free one)")

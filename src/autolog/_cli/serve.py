@@ -16,14 +16,15 @@ def serve(args: Any) -> int:
 
 
 def register(sub: Any, common: Any) -> None:
+    from autolog._cli._common import listen_options
+
     p = sub.add_parser(
         "serve", parents=[common], help="serve a model over HTTP (POST /invocations)",
         description="Load MODEL_URI once and answer POST /invocations (JSON in MLflow's shapes, "
         "or text/csv) with {\"predictions\": ...}; GET /ping, /health, /version, /metadata.",
     )
     p.add_argument("model_uri", help="models:/<name>@<alias>, models:/<name>/<version>, runs:/<run_id>/<path>, a directory")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", "-p", type=int, default=5000, help="port (default 5000; 0 picks a free one)")
+    listen_options(p)
     p.add_argument("--max-body-mb", type=float, default=50.0, help="refuse bodies larger than this (default 50)")
     p.add_argument("--read-timeout", type=float, default=30.0, help="seconds a client may take to send a request body (default 30)")
     p.add_argument("--access-log", action="store_true", help="log every request to stderr")

@@ -24,6 +24,8 @@ def server(args: Any) -> int:
 
 
 def register(sub: Any, common: Any) -> None:
+    from autolog._cli._common import listen_options
+
     p = sub.add_parser(
         "server", parents=[common], help="run the tracking server (MLflow's REST API + artifact proxy)",
         description="Serve a tracking store over HTTP with MLflow's REST API 2.0, so that "
@@ -40,8 +42,7 @@ def register(sub: Any, common: Any) -> None:
         help="root of the artifacts the server stores and proxies: a directory or an fsspec URL "
         "such as s3://bucket/prefix (default: the store's artifact root)",
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", "-p", type=int, default=5000, help="port (default 5000; 0 picks a free one)")
+    listen_options(p)
     p.add_argument("--workers", "-w", type=int, default=1, help="worker processes (default 1; use PostgreSQL for several)")
     p.add_argument("--token-file", metavar="PATH", help="require 'Authorization: Bearer <token>' with the token on this file's first line")
     p.add_argument("--read-token-file", metavar="PATH", help="a second token that may only read (viewers)")

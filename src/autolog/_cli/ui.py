@@ -17,6 +17,8 @@ def ui(args: Any) -> int:
 
 
 def register(sub: Any, common: Any) -> None:
+    from autolog._cli._common import listen_options
+
     p = sub.add_parser(
         "ui", parents=[common], help="browse runs, metrics, artifacts and models in a web browser",
         description="Serve the web UI over a tracking store and print its address: experiments, "
@@ -28,6 +30,5 @@ def register(sub: Any, common: Any) -> None:
         help="the store to show: a directory, sqlite:///..., postgresql://... "
         "(default: --tracking-uri, $AUTOLOG_TRACKING_URI, else ./autolog-runs)",
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", "-p", type=int, default=5000, help="port (default 5000; 0 picks a free one)")
+    listen_options(p)
     p.set_defaults(handler="autolog._cli.ui:ui")
