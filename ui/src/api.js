@@ -32,8 +32,30 @@ export function post(path, body, options) {
   return call("POST", path, body, options);
 }
 
+const TOKEN_KEY = "autolog.token";
+
+/** The bearer token of a server started with --token-file, kept for this browser tab only. */
+export function token() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export function setToken(value) {
+  if (value) sessionStorage.setItem(TOKEN_KEY, value); else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+/** Headers every call sends: the token, when the server wants one. */
+export function authHeaders() {
+  const t = token();
+  return t ? { Authorization: `Bearer ${t}` } : {};
+}
+
+/** fetch() with the token; for files of the artifact proxy. */
+export function fetchWithToken(url, init = {}) {
+  return fetch(url, { ...init, headers: { ...authHeaders(), ...(init.headers || {}) } });
+}
+
 async function call(method, url, body, options = {}) {
-  const init = { method, headers: { Accept: "application/json" }, signal: options.signal };
+  const init = { method, headers: { Accept: "application/json", ...authHeaders() }, signal: options.signal };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);

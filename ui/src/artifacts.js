@@ -4,7 +4,7 @@
 // <img> as a blob, where no script in it can run. A model folder shows its flavors,
 // signature, requirements and input example.
 
-import { ApiError, artifactUrl, get, MLFLOW, UI } from "./api.js";
+import { ApiError, artifactUrl, fetchWithToken, get, MLFLOW, token, UI } from "./api.js";
 import { clear, fmtBytes, h, kvTable, note } from "./dom.js";
 
 const TEXT_LIMIT = 256 * 1024;
@@ -72,7 +72,7 @@ export function artifactsPanel(runId) {
     clear(preview).append(
       h("div", { class: "preview-head" }, h("span", { class: "path" }, file.path),
         file.is_dir ? null : h("span", { class: "muted" }, fmtBytes(file.file_size)),
-        file.is_dir ? null : h("a", { href: url, download: file.path.split("/").pop(), class: "download" }, "Download")),
+        file.is_dir ? null : downloadLink(url, file.path.split("/").pop())),
       body);
     try {
       const content = file.is_dir ? await modelView(runId, file.path) : await render(file.path, url);
@@ -82,15 +82,21 @@ export function artifactsPanel(runId) {
     }
   }
 
+  function blobUrl(bytes, type) {
+    const url = URL.createObjectURL(new Blob([bytes], { type }));
+    urls.push(url);
+    return url;
+  }
+
   async function render(path, url) {
     const lower = path.toLowerCase();
-    if (IMAGE.test(lower)) return h("img", { src: url, alt: path, class: "image" });
-    const { bytes, cut } = await fetchHead(url, TEXT_LIMIT);
-    if (lower.endsWith(".svg")) {
-      const blob = URL.createObjectURL(new Blob([bytes], { type: "image/svg+xml" }));
-      urls.push(blob);
-      return h("img", { src: blob, alt: path, class: "image svg" });
+    if (IMAGE.test(lower)) {
+      if (!token()) return h("img", { src: url, alt: path, class: "image" });
+      const { bytes } = await fetchHead(url, Infinity); // an <img> cannot send the token
+      return h("img", { src: blobUrl(bytes, ""), alt: path, class: "image" });
     }
+    const { bytes, cut } = await fetchHead(url, TEXT_LIMIT);
+    if (lower.endsWith(".svg")) return h("img", { src: blobUrl(bytes, "image/svg+xml"), alt: path, class: "image svg" });
     if (looksBinary(bytes)) return note("Binary file: no preview. Use the download link.");
     const text = new TextDecoder().decode(bytes);
     const more = cut ? note(`Showing the first ${fmtBytes(TEXT_LIMIT)}; download the file for the rest.`) : null;
@@ -106,9 +112,24 @@ export function artifactsPanel(runId) {
   return panel;
 }
 
+/** A download link; with a token, the file is fetched with it and handed over as a blob. */
+function downloadLink(url, name) {
+  const link = h("a", { href: url, download: name, class: "download" }, "Download");
+  link.addEventListener("click", async (e) => {
+    if (!token()) return;
+    e.preventDefault();
+    const response = await fetchWithToken(url);
+    const blob = URL.createObjectURL(await response.blob());
+    const save = h("a", { href: blob, download: name });
+    save.click();
+    setTimeout(() => URL.revokeObjectURL(blob), 60_000);
+  });
+  return link;
+}
+
 /** The first `limit` bytes of a file (the rest is not downloaded). */
 async function fetchHead(url, limit) {
-  const response = await fetch(url);
+  const response = await fetchWithToken(url);
   if (!response.ok) {
     let message = `${response.status} ${response.statusText}`;
     try { message = (await response.json()).message || message; } catch { /* not JSON */ }

@@ -6,6 +6,7 @@
 //   #/compare?runs=<id>,<id>   runs side by side
 //   #/models, #/models/<name>  the model registry
 
+import { setToken } from "./api.js";
 import { clear, h, note } from "./dom.js";
 import { current, markShown, shownHash } from "./route.js";
 import { experimentsView } from "./experiments.js";
@@ -39,12 +40,30 @@ async function render() {
     try {
       cleanup = (await view(app, args, query)) || null;
     } catch (err) {
+      if (err.status === 401) {
+        clear(app).append(tokenForm());
+        return;
+      }
       console.error(err);
       app.append(note(err.message || String(err), "error"));
     }
     return;
   }
   app.append(h("h1", null, "Not found"), note(`No page at ${path}`, "error"));
+}
+
+/** A server started with --token-file: ask for the token (a read-only one is enough). */
+function tokenForm() {
+  const input = h("input", { type: "password", autocomplete: "current-password", "aria-label": "Token", placeholder: "token" });
+  const form = h("form", { class: "token-form", on: { submit: (e) => {
+    e.preventDefault();
+    setToken(input.value.trim());
+    markShown(null);
+    render();
+  } } }, h("h1", null, "This server needs a token"),
+  h("p", null, "Paste the server's token (the read-only one is enough to look). It is kept in this tab only."),
+  input, h("button", { type: "submit" }, "Open"));
+  return form;
 }
 
 window.addEventListener("hashchange", render);

@@ -21,6 +21,6 @@ export function shownHash() {
   return shown;
 }
 
-export function markShown() {
-  shown = location.hash;
+export function markShown(hash = location.hash) {
+  shown = hash;
 }

@@ -8,8 +8,10 @@ from typing import Any
 
 from autolog.server._config import ServerConfig, read_token
 
-#: paths answered without a token (load balancers' health checks)
-OPEN_PATHS = frozenset({"/health", "/version"})
+#: paths answered without a token: load balancers' health checks, and the web UI's page and
+#: static assets, which hold no data (the page asks for the token and sends it on every call)
+OPEN_PATHS = frozenset({"/health", "/version", "/"})
+OPEN_PREFIXES = ("/static/",)
 
 
 def create_app(config: ServerConfig) -> Any:
@@ -44,7 +46,7 @@ def create_app(config: ServerConfig) -> Any:
         from autolog.errors import InvalidInputError
 
         raise InvalidInputError("a read-only token needs a read-write token too (--token-file)")
-    return TokenGate(app, token, read, OPEN_PATHS)
+    return TokenGate(app, token, read, OPEN_PATHS, OPEN_PREFIXES)
 
 
 def app_from_env() -> Any:

@@ -196,10 +196,13 @@ class TokenGate:
     constant time.
     """
 
-    def __init__(self, app: Any, token: str | None, read_token: str | None, open_paths: frozenset[str]) -> None:
+    def __init__(
+        self, app: Any, token: str | None, read_token: str | None, open_paths: frozenset[str], open_prefixes: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.tokens = [(t.encode(), access) for t, access in ((token, "write"), (read_token, "read")) if t]
         self.open_paths = open_paths
+        self.open_prefixes = open_prefixes
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or not self.tokens:
@@ -214,7 +217,9 @@ class TokenGate:
                         if hmac.compare_digest(given.strip(), token):
                             access = level
                 break
-        if access is None and scope["path"] not in self.open_paths:
+        path = scope["path"]
+        is_open = path in self.open_paths or (path.startswith(self.open_prefixes) and ".." not in path)
+        if access is None and not is_open:
             from autolog.server._errors import handle
 
             exc = UnauthenticatedError(

@@ -224,3 +224,38 @@ def test_pages_carry_a_content_security_policy(ui_server: Server) -> None:
         policy = response.headers["content-security-policy"]
         assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
     assert "<script type=\"module\" src=\"/static/app.js\">" in ui_server.call("GET", "/").text
+
+
+def test_a_server_with_a_token_asks_for_it(browser: Any, seeded: dict[str, Any], shots: Any, tmp_path: Any) -> None:
+    from tests.server.conftest import start_server, stop_server
+
+    write, read = tmp_path / "token", tmp_path / "viewer"
+    write.write_text("w" * 32 + "\n")
+    read.write_text("r" * 32 + "\n")
+    server = start_server(seeded["uri"], None, "--token-file", str(write), "--read-token-file", str(read))
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        # the page and its assets hold no data and need no token; every API call does
+        assert httpx_get(server.url + "/").status_code == 200 and httpx_get(server.url + "/static/app.js").status_code == 200
+        assert httpx_get(server.url + "/static/../api/autolog/ui/experiments").status_code in (401, 404)
+        tab = Page(context.new_page(), server.url, shots)
+        page = tab.open(f"/runs/{seeded['runs']['artifacts']}")
+        page.get_by_text("This server needs a token").wait_for()
+        page.fill("input[type=password]", "r" * 32)
+        page.press("input[type=password]", "Enter")
+        page.locator("h1", has_text="artifacts").wait_for()
+        page.locator(".tree button.entry", has_text="plots").click()
+        page.locator(".tree button.entry", has_text="image.png").click()
+        page.wait_for_function("() => document.querySelector('.preview img.image')?.naturalWidth === 64")
+        assert page.locator(".preview img.image").get_attribute("src").startswith("blob:")
+        tab.shot("token")
+        assert [e for e in tab.errors if "401" not in e] == [] and tab.dialogs == []
+    finally:
+        context.close()
+        stop_server(server)
+
+
+def httpx_get(url: str) -> Any:
+    import httpx
+
+    return httpx.get(url, timeout=30)
