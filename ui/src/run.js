@@ -134,8 +134,9 @@ export async function runView(app, [runId]) {
   }).catch(() => {});
 
   let timer = null;
+  let stopped = false;
   const poll = async () => {
-    if (run.info.status !== "RUNNING") return;
+    if (stopped || run.info.status !== "RUNNING") return;
     timer = setTimeout(async () => {
       try {
         const before = (run.data.metrics || []).length;
@@ -157,6 +158,7 @@ export async function runView(app, [runId]) {
   poll();
 
   return () => {
+    stopped = true;
     clearTimeout(timer);
     visible.disconnect();
     for (const c of charts) c.destroy();

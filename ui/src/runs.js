@@ -63,6 +63,7 @@ export async function runsView(app, [experimentId]) {
   const collapsed = new Set();
   let rows = [];
   let timer = null;
+  let stopped = false;
   let asked = 0;
 
   compareButton.addEventListener("click", () => {
@@ -99,7 +100,7 @@ export async function runsView(app, [experimentId]) {
     drawPager(doc);
     drawTable();
     clearTimeout(timer);
-    if (rows.some((r) => r.status === "RUNNING")) timer = setTimeout(() => load(true).catch(console.error), POLL_MS);
+    if (!stopped && rows.some((r) => r.status === "RUNNING")) timer = setTimeout(() => load(true).catch(console.error), POLL_MS);
     if (!quiet) tableBox.scrollTop = 0;
   }
 
@@ -211,7 +212,7 @@ export async function runsView(app, [experimentId]) {
   }
 
   await load();
-  return () => clearTimeout(timer);
+  return () => { stopped = true; clearTimeout(timer); };
 }
 
 function nameCell(r, depth = 0, toggle = null) {
