@@ -72,6 +72,8 @@ PUBLIC = [
     "enable",
     "disable",
     "enabled",
+    # projects
+    "projects",
 ]
 
 HEAVY = ["numpy", "pandas", "sqlalchemy", "sklearn", "torch", "xgboost", "yaml", "matplotlib", "psutil", "pynvml"]

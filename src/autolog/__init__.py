@@ -132,6 +132,8 @@ __all__ = [
     "enable",
     "disable",
     "enabled",
+    # projects: autolog.projects.run(...) (the package, loaded on first use)
+    "projects",
 ]
 
 if TYPE_CHECKING:
@@ -153,7 +155,8 @@ if TYPE_CHECKING:
     )
 
 # name -> module holding it; these load on first use so that `import autolog` stays light.
-# `flavors` is the package autolog.flavors itself, which is callable: autolog.flavors()
+# `flavors` is the package autolog.flavors itself, which is callable: autolog.flavors();
+# `projects` is the package autolog.projects
 _LAZY = {
     "log_model": "autolog.models",
     "save_model": "autolog.models",
@@ -180,7 +183,7 @@ _LAZY = {
 def __getattr__(name: str) -> Any:
     import importlib
 
-    if name in ("flavors", "migrate"):  # subpackages reached as attributes, loaded on use
+    if name in ("flavors", "migrate", "projects"):  # subpackages reached as attributes, loaded on use
         return importlib.import_module(f"autolog.{name}")
     module = _LAZY.get(name)
     if module is None:

@@ -1,4 +1,5 @@
-"""The plugin groups (entry-point groups): flavors, stores, artifact stores, system samplers.
+"""The plugin groups (entry-point groups): flavors, stores, artifact stores, system samplers,
+project backends.
 
 Entry points are read lazily, once per group per process, and each entry stays a lazy
 ``"module:attr"`` string until it is first used, so ``import autolog`` loads no plugin.
@@ -150,3 +151,4 @@ flavors = PluginGroup("autolog.flavors")
 stores = PluginGroup("autolog.stores")
 artifact_stores = PluginGroup("autolog.artifact_stores")
 system_samplers = PluginGroup("autolog.system_samplers")
+project_backends = PluginGroup("autolog.project_backends")

@@ -20,7 +20,8 @@
     │   ├── IntegrityError                     a model file whose sha256 changed
     │   └── SignatureError (ValueError)        predict input that breaks the signature
     ├── FlavorUnavailable (ImportError)        a flavor whose library is not installed
-    └── MissingDependencyError (ImportError)   a feature whose optional extra is not installed
+    ├── MissingDependencyError (ImportError)   a feature whose optional extra is not installed
+    └── ProjectError                           a project that cannot be fetched, set up or started
 
     AutologWarning (UserWarning)               what autolog warns about (tests make these errors)
     ├── PluginWarning                          a broken plugin, skipped
@@ -54,6 +55,7 @@ __all__ = [
     "SignatureError",
     "FlavorUnavailable",
     "MissingDependencyError",
+    "ProjectError",
     "AutologWarning",
     "PluginWarning",
     "FormatConversionWarning",
@@ -204,6 +206,11 @@ class MissingDependencyError(AutologError, ImportError):
         self.package = package
         self.extra = extra
         super().__init__(message)
+
+
+class ProjectError(AutologError):
+    """``autolog run``: a project that cannot be fetched, read, set up or started (a git
+    version that is not there, an environment that cannot be built, a backend that refuses)."""
 
 
 class AutologWarning(UserWarning):

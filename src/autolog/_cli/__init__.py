@@ -18,6 +18,7 @@ from typing import Any
 
 #: the modules that add command groups, in --help order
 GROUPS = (
+    "autolog._cli.run",
     "autolog._cli.runs",
     "autolog._cli.experiments",
     "autolog._cli.artifacts",
@@ -58,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autolog", parents=[common],
         description="Look at and manage what autolog recorded: runs, experiments, artifacts, "
-        "registered models; serve a model over HTTP.",
+        "registered models; serve a model over HTTP; run a project as a tracked run.",
     )
     sub = parser.add_subparsers(metavar="COMMAND")
     register(sub, common)

@@ -8,6 +8,8 @@ Run handling (DESIGN rule 4; docs/autologging.md says the same to users):
   that run and leaves it open. Every later one inside the same user run gets its own child run
   (``parent_run_id`` = the user's run), so loops over hyperparameters never collide on
   "param changed" and each trial stays comparable.
+- Inside ``autolog run`` (``AUTOLOG_RUN_ID`` set) the project's run counts as the user's run:
+  the first top-level training call resumes it and logs into it.
 - A training call nested in another one (Pipeline steps, a search's inner fits, joblib
   workers started by it) opens nothing: a contextvar says "inside training", and a wrapper sees
   it with one ``ContextVar.get``.
@@ -97,10 +99,16 @@ class TrainingCall:
 
     def _open(self) -> None:
         import autolog
+        from autolog.tracking import _fluent
 
         config = self.recorder.config
         tags = {_tags.AUTOLOG_FLAVOR: self.recorder.flavor, **config.extra_tags, **self.tags}
         active = autolog.active_run()
+        if active is None and _fluent.handed_over_run() is not None:
+            # inside `autolog run`: the project's run takes this training (start_run resumes
+            # it) and, like a run the user started, stays open after it; it ends with the
+            # process, and later training calls get child runs of it
+            active = autolog.start_run()
         if active is not None and _claim(active.info.run_id):
             self.run_id = active.info.run_id
             self._experiment = active.info.experiment_id

@@ -204,7 +204,10 @@ class Client(RegistryClient):
         tags: dict[str, Any] | None,
         run_name: str | None,
         parent_run_id: str | None,
+        run_id: str | None = None,
     ) -> Run:
+        # run_id: `autolog run` picks the id first, so that the project's command can start
+        # while the run is being created (autolog.projects._launch)
         all_tags, run_name = _run_tags(tags, run_name, parent_run_id)
         run = self.store.create_run(
             experiment_id=experiment_id,
@@ -213,6 +216,7 @@ class Client(RegistryClient):
             tags=[RunTag(k, v) for k, v in all_tags.items()],
             run_name=run_name,
             parent_run_id=parent_run_id,
+            run_id=run_id,
         )
         self._remember(run)
         return run

@@ -242,6 +242,51 @@ def _stack() -> list[_Frame]:
     return _local.stack
 
 
+# `autolog run` (autolog.projects) creates the run of a project and starts the project's command
+# with its id in AUTOLOG_RUN_ID, so that what the project logs (start_run(), log_* without a
+# run, autologged training) goes into that run rather than a new one, as MLflow does with
+# MLFLOW_RUN_ID. The first top-level start_run() without a run_id resumes it; the variable is
+# then removed from this process, so later runs, and runs of processes it starts, are new ones.
+# The launcher stays alive while the command runs and owns the run (its pid is the run's
+# autolog.pid), so resuming it here does not make it look like a run whose process died.
+RUN_ID_ENV = "AUTOLOG_RUN_ID"
+# The launcher may start the command while it is still creating the run; it then passes the
+# read end of a pipe ("fd:inode") that it closes once the run exists.
+RUN_GATE_ENV = "AUTOLOG_RUN_GATE"
+
+
+def handed_over_run() -> str | None:
+    """The run id `autolog run` handed to this process, while it has not been resumed."""
+    return os.environ.get(RUN_ID_ENV) or None
+
+
+def _take_handed_over_run() -> str | None:
+    run_id = os.environ.pop(RUN_ID_ENV, None)
+    gate = os.environ.pop(RUN_GATE_ENV, None)
+    if run_id and gate:
+        _wait_for_gate(gate)
+    return run_id or None
+
+
+def _wait_for_gate(gate: str) -> None:
+    """Block until the launcher closes its end of the pipe (the run exists, or the launcher
+    is gone). Only when that fd is still the pipe: a process that inherited the variable but
+    not the fd must not read whatever file has that number now."""
+    import stat
+
+    try:
+        fd_text, _, inode = gate.partition(":")
+        fd = int(fd_text)
+        info = os.fstat(fd)
+        if not stat.S_ISFIFO(info.st_mode) or str(info.st_ino) != inode:
+            return
+        while os.read(fd, 64):
+            pass
+        os.close(fd)
+    except (ValueError, OSError):
+        return
+
+
 def start_run(
     run_id: str | None = None,
     experiment_id: str | None = None,
@@ -272,6 +317,8 @@ def start_run(
     from autolog.tracking.system_metrics import _monitor as _system
 
     sample_system = _system.wanted(log_system_metrics)
+    if run_id is None and not stack and RUN_ID_ENV in os.environ:
+        run_id = _take_handed_over_run()  # inside `autolog run`: the project's run
     client = _client()
     extra = dict(tags or {})
     if description is not None:
