@@ -63,6 +63,7 @@ def test_help_on_every_command(store: str) -> None:
         ["experiments", "rename"], ["experiments", "delete"], ["artifacts", "list"],
         ["artifacts", "download"], ["models", "list"], ["models", "show"], ["models", "register"],
         ["models", "alias"], ["models", "versions"], ["models", "history"], ["serve"], ["gc"], ["doctor"],
+        ["run"],
     ]
     for command in commands:
         done = cli(store, *command, "--help")
