@@ -124,7 +124,7 @@ def launch(
         project_dir=prepared.project.directory,
         command=prepared.call.command,
         environment=prepared.environment,
-        env_vars=_env_vars(request, client.tracking_uri, run_id, gate_read),
+        env_vars=_env_vars(client.tracking_uri, run_id, gate_read),
         output=output.write,
         gate_fd=gate_read,
     )
@@ -182,7 +182,7 @@ def launch(
     return ProjectRun(run_id, client.tracking_uri, status=status)
 
 
-def _env_vars(request: Request, tracking_uri: str, run_id: str, gate: int | None) -> dict[str, str]:
+def _env_vars(tracking_uri: str, run_id: str, gate: int | None) -> dict[str, str]:
     from autolog.tracking import _fluent
 
     env = {
@@ -190,8 +190,6 @@ def _env_vars(request: Request, tracking_uri: str, run_id: str, gate: int | None
         "AUTOLOG_TRACKING_URI": tracking_uri,
         "PYTHONUNBUFFERED": "1",  # output reaches the terminal and the log as it is printed
     }
-    if request.experiment_name:
-        env["AUTOLOG_EXPERIMENT_NAME"] = request.experiment_name  # for runs the project starts
     if gate is not None:
         env[_fluent.RUN_GATE_ENV] = f"{gate}:{os.fstat(gate).st_ino}"
     return env

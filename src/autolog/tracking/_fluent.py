@@ -260,6 +260,11 @@ def handed_over_run() -> str | None:
     return os.environ.get(RUN_ID_ENV) or None
 
 
+def _adopt_experiment(uri: str, experiment_id: str) -> None:
+    global _chosen_experiment
+    _chosen_experiment = (uri, experiment_id, None)
+
+
 def _take_handed_over_run() -> str | None:
     run_id = os.environ.pop(RUN_ID_ENV, None)
     gate = os.environ.pop(RUN_GATE_ENV, None)
@@ -317,7 +322,8 @@ def start_run(
     from autolog.tracking.system_metrics import _monitor as _system
 
     sample_system = _system.wanted(log_system_metrics)
-    if run_id is None and not stack and RUN_ID_ENV in os.environ:
+    handed = run_id is None and not stack and RUN_ID_ENV in os.environ
+    if handed:
         run_id = _take_handed_over_run()  # inside `autolog run`: the project's run
     client = _client()
     extra = dict(tags or {})
@@ -325,6 +331,10 @@ def start_run(
         extra[_tags.NOTE] = description
     if run_id is not None:
         run = _resume(client, check_run_id(run_id), experiment_id, run_name, extra)
+        if handed and _chosen_experiment is None:
+            # runs the project starts later (nested ones too) go to its run's experiment,
+            # unless the project chose one itself (MLflow passes MLFLOW_EXPERIMENT_ID for this)
+            _adopt_experiment(client.tracking_uri, run.info.experiment_id)
     else:
         parent = stack[-1].run_id if stack else None
         exp_id = str(experiment_id) if experiment_id is not None else _current_experiment_id(client)
