@@ -70,7 +70,7 @@ SLEEPER = {
         "import os, sys, time, autolog\n"
         "autolog.log_param('started', 'yes')\n"
         "autolog.flush()\n"
-        "open(sys.argv[1] if len(sys.argv) > 1 else 'pid.txt', 'w').write(str(os.getpid()))\n"
+        "open(sys.argv[-1] if len(sys.argv) > 1 else 'pid.txt', 'w').write(str(os.getpid()))\n"
         "print('ready', flush=True)\n"
         "time.sleep(600)\n"
     ),

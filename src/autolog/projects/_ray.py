@@ -27,6 +27,7 @@ from autolog.tracking._entities import RunStatus
 
 DEFAULT_ADDRESS = "http://127.0.0.1:8265"
 POLL_S = 0.5
+STOP_TIMEOUT_S = 60.0
 _KEYS = {"address", "num_cpus", "num_gpus", "memory", "resources", "excludes", "runtime_env"}
 _STATUS = {"SUCCEEDED": RunStatus.FINISHED, "FAILED": RunStatus.FAILED, "STOPPED": RunStatus.KILLED}
 
@@ -95,17 +96,22 @@ class RayExecution(Execution):
 
     def output(self) -> Iterator[bytes]:
         import asyncio
+        import warnings
 
         loop = asyncio.new_event_loop()
         chunks = self.client.tail_job_logs(self.job_id)
         try:
             while True:
                 try:
-                    text = loop.run_until_complete(chunks.__anext__())
+                    with warnings.catch_warnings():
+                        # Ray's log tail hands aiohttp ssl=None, which aiohttp deprecates
+                        warnings.filterwarnings("ignore", "ssl=None", DeprecationWarning)
+                        text = loop.run_until_complete(chunks.__anext__())
                 except StopAsyncIteration:
                     return
-                except RuntimeError:
-                    return  # the log stream broke off: wait() still reports how the job ended
+                except Exception as exc:  # the job goes on: wait() still reports how it ended
+                    yield f"autolog: the job's log stream broke off ({exc})\n".encode()
+                    return
                 yield text.encode("utf-8", "replace")
         finally:
             try:
@@ -129,5 +135,8 @@ class RayExecution(Execution):
     def cancel(self) -> None:
         try:
             self.client.stop_job(self.job_id)
+            deadline = time.monotonic() + STOP_TIMEOUT_S
+            while not self.status().is_terminated and time.monotonic() < deadline:
+                time.sleep(POLL_S)  # Ray signals the job, then kills it after its own grace
         except Exception:
-            pass  # already ended, or the job server is gone: wait() tells which
+            pass  # already ended, or the job server is gone
