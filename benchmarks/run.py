@@ -47,9 +47,10 @@ BENCHES = {
     "system_metrics": HERE / "bench_system_metrics.py",
     "import_mlflow": HERE / "bench_import.py",
     "ui": HERE / "bench_ui.py",
+    "projects": HERE / "bench_projects.py",
 }
 #: the benchmarks whose scripts also run MLflow's equivalent (their second argument "mlflow")
-WITH_REFERENCE = {"tracking", "models", "autologging", "serve", "server", "system_metrics", "ui"}
+WITH_REFERENCE = {"tracking", "models", "autologging", "serve", "server", "system_metrics", "ui", "projects"}
 #: the ones that measure MLflow from our interpreter (one browser measures both web UIs; the
 #: script starts MLflow's server from the MLFLOW_PYTHON environment)
 REFERENCE_FROM_OURS = {"ui"}

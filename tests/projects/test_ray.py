@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,76 +15,13 @@ pytest.importorskip("ray.job_submission", reason="the ray backend needs Ray: pip
 pytestmark = pytest.mark.slow
 
 
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
 @pytest.fixture(scope="module")
 def ray_address() -> Iterator[str]:
-    """A Ray head (GCS, raylet, dashboard with the job server) on loopback with 2 CPUs, every
-    port chosen free and its files in a temp dir of its own; stopped (the whole process group
-    `ray start --block` leads) at the end."""
-    ray = str(Path(sys.executable).with_name("ray"))
-    # a short path: Ray's unix sockets live under it
-    temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")
-    (gcs, dashboard, client, agent, agent_grpc, metrics, runtime_env, node_manager,
-     object_manager) = _free_ports(9)
-    env = {
-        **os.environ,
-        "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
-        "RAY_USAGE_STATS_ENABLED": "0",
-        # Ray replaces 127.0.0.1 by the machine's outward address unless told it is no cluster
-        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
-    }
-    command = [
-        ray, "start", "--head", "--block", "--disable-usage-stats",
-        "--node-ip-address", "127.0.0.1", "--port", str(gcs),
-        "--include-dashboard", "true", "--dashboard-host", "127.0.0.1", "--dashboard-port", str(dashboard),
-        "--ray-client-server-port", str(client), "--dashboard-agent-listen-port", str(agent),
-        "--dashboard-agent-grpc-port", str(agent_grpc), "--metrics-export-port", str(metrics),
-        "--runtime-env-agent-port", str(runtime_env), "--node-manager-port", str(node_manager),
-        "--object-manager-port", str(object_manager),
-        "--num-cpus", "2", "--num-gpus", "0", "--object-store-memory", str(100 * 2**20),
-        "--temp-dir", temp,
-    ]
-    log = open(os.path.join(temp, "ray-start.log"), "wb")
-    head = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
-    address = f"http://127.0.0.1:{dashboard}"
-    try:
-        from ray.job_submission import JobSubmissionClient
+    """A Ray head on 127.0.0.1 (2 CPUs, free ports, its own temp dir), stopped at the end."""
+    from autolog.testing import local_ray_head
 
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                JobSubmissionClient(address).list_jobs()
-                break
-            except Exception:
-                if head.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    pytest.fail("the Ray head did not start:\n" + Path(temp, "ray-start.log").read_text()[-3000:])
-                time.sleep(0.5)
+    with local_ray_head(num_cpus=2) as address:
         yield address
-    finally:
-        head.send_signal(signal.SIGTERM)  # `ray start --block` stops what it started
-        try:
-            head.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
-            os.killpg(head.pid, signal.SIGKILL)  # anything of this session still there
-        except ProcessLookupError:
-            pass
-        head.wait()
-        log.close()
-        subprocess.run(["rm", "-rf", temp], check=False)
 
 
 def test_the_example_project_runs_on_ray(ray_address: str) -> None:

@@ -13,5 +13,6 @@ Subclass a suite in your own tests and provide its fixture, e.g. a store backend
 from autolog.testing._artifacts import ArtifactStoreConformance
 from autolog.testing._autolog import AutologConformance, autologged, flavor_runs
 from autolog.testing._flavor import FlavorConformance, registered_flavor
+from autolog.testing._ray import local_ray_head
 from autolog.testing._sampler import registered_sampler
 from autolog.testing._store import StoreConformance
