@@ -179,11 +179,13 @@ def test_a_failing_entry_point_marks_the_run_failed(tmp_path: Path) -> None:
     [run] = runs()
     assert run.info.status == autolog.RunStatus.FAILED
     assert "boom: no data" in _artifact_text(run, "project-output.log")
+    as_json = autolog_run(str(project), "-e", "boom.py", "--json")  # the output goes to stderr
+    assert json.loads(as_json.stdout)["status"] == "FAILED" and "boom: no data" in as_json.stderr
     handle = autolog.projects.run(str(project), entry_point="exits.py")
     assert handle.status == autolog.RunStatus.FAILED
     run = autolog.get_run(handle.run_id)
     assert run.info.status == autolog.RunStatus.FAILED and run.data.metrics == {"m": 1.0}
-    assert len(runs()) == 2  # the project logged into its run, not a new one
+    assert len(runs()) == 3  # the project logged into its run, not a new one
 
 
 def test_cancel_marks_the_run_killed_and_stops_the_command(tmp_path: Path) -> None:

@@ -35,7 +35,9 @@ def run(args: Any) -> int:
             print(f"run {handle.run_id} started in the background; see it with: autolog runs show {handle.run_id}")
         return 0
     try:
-        done = _launch.launch(request, echo=True, stop_on_sigterm=True)
+        # with --json the project's output goes to stderr: stdout is for the JSON alone
+        done = _launch.launch(request, echo=sys.stderr if out.wants_json(args) else sys.stdout,
+                              stop_on_sigterm=True)
     except _launch.Cancelled:
         sys.stderr.write("autolog: stopped by SIGTERM; the run is recorded KILLED\n")
         return 143

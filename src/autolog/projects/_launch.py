@@ -103,11 +103,12 @@ def prepare(request: Request) -> Prepared:
 def launch(
     request: Request,
     *,
-    echo: bool = True,
+    echo: Any = True,
     on_started: Callable[[str], None] | None = None,
     stop_on_sigterm: bool = False,
 ) -> ProjectRun:
-    """Run the project to its end; returns its finished run. ``on_started(run_id)`` is
+    """Run the project to its end; returns its finished run. The output is echoed to
+    ``echo`` (True: stdout; False: nowhere; or a text stream). ``on_started(run_id)`` is
     called once the run exists and the command is submitted. ProjectError (after the run is
     recorded FAILED) when the command could not be started; KeyboardInterrupt/Cancelled are
     re-raised after the run is recorded KILLED."""
@@ -116,7 +117,7 @@ def launch(
     prepared = prepare(request)
     run_id = uuid.uuid4().hex
     client = Client(request.tracking_uri)
-    output = RunOutput(run_id, sys.stdout if echo else None)
+    output = RunOutput(run_id, sys.stdout if echo is True else (echo or None))
     gate_read, gate_write = os.pipe() if prepared.backend.starts_here else (None, None)
     job = _backend.Job(
         run_id=run_id,
