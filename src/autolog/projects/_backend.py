@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from autolog import _plugins
 from autolog.errors import InvalidInputError, ProjectError
 from autolog.projects._env import Environment
-from autolog.tracking._entities import RunStatus
+from autolog.core._entities import RunStatus
 
 registry = _plugins.project_backends
 

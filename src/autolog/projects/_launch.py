@@ -28,12 +28,15 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from autolog.errors import InvalidInputError, ProjectError
 from autolog.projects import _backend, _cache, _env, _fetch, _spec
-from autolog.tracking import _tags
-from autolog.tracking._entities import Param, Run, RunStatus
+from autolog.core import _tags
+from autolog.core._entities import Param, Run, RunStatus
+
+if TYPE_CHECKING:
+    from autolog.tracking._client import Client
 
 OUTPUT_ARTIFACT = "project-output.log"
 
@@ -82,7 +85,7 @@ class Prepared:
 
 def prepare(request: Request) -> Prepared:
     """Everything checked and fetched; raises before anything starts or is recorded."""
-    from autolog.store._registry import uri_scheme
+    from autolog.store._by_uri import uri_scheme
 
     if uri_scheme(request.tracking_uri) == "memory":
         raise InvalidInputError(
@@ -196,7 +199,7 @@ def _env_vars(tracking_uri: str, run_id: str, gate: int | None) -> dict[str, str
     return env
 
 
-def _create_run(client: Any, request: Request, prepared: Prepared, run_id: str) -> Run:
+def _create_run(client: Client, request: Request, prepared: Prepared, run_id: str) -> Run:
     """The run, with the project's params and tags."""
     from autolog.tracking import _fluent
 
@@ -234,16 +237,16 @@ def _create_run(client: Any, request: Request, prepared: Prepared, run_id: str) 
                 client.delete_tag(run_id, key)
     if prepared.call.params:
         client.log_batch(run_id, params=[Param(k, v) for k, v in prepared.call.params.items()])
-    return run  # type: ignore[no-any-return]
+    return run
 
 
-def _set_tags(client: Any, run_id: str, tags: Any) -> None:
-    from autolog.tracking._entities import RunTag
+def _set_tags(client: Client, run_id: str, tags: Any) -> None:
+    from autolog.core._entities import RunTag
 
     client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
 
 
-def _finish(client: Any, run: Run, status: RunStatus, output: RunOutput) -> None:
+def _finish(client: Client, run: Run, status: RunStatus, output: RunOutput) -> None:
     """Save the output as an artifact, then end the run with ``status``."""
     from autolog.store import open_artifact_store
 
@@ -336,7 +339,7 @@ class ProjectRun:
     def __repr__(self) -> str:
         return f"ProjectRun(run_id={self.run_id!r}, status={self.status.value!r})"
 
-    def _client(self) -> Any:
+    def _client(self) -> Client:
         from autolog.tracking._client import Client
 
         return Client(self.tracking_uri)

@@ -18,7 +18,7 @@ from typing import Any
 from autolog.errors import ProjectError
 from autolog.projects._backend import Backend, Execution, Job
 from autolog.projects._env import chunks
-from autolog.tracking._entities import RunStatus
+from autolog.core._entities import RunStatus
 
 GRACE_S = 10.0  # between SIGTERM and SIGKILL when a run is cancelled
 

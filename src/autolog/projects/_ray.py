@@ -23,7 +23,7 @@ from typing import Any
 
 from autolog.errors import InvalidInputError, ProjectError
 from autolog.projects._backend import Backend, Execution, Job
-from autolog.tracking._entities import RunStatus
+from autolog.core._entities import RunStatus
 
 DEFAULT_ADDRESS = "http://127.0.0.1:8265"
 POLL_S = 0.5
