@@ -1,20 +1,21 @@
 """Project-run figures: what ``autolog run`` adds to running a project's command directly.
 
-Usage: python bench_projects.py WORKDIR [autolog|mlflow]
+Usage: python bench_projects.py WORKDIR [autolog|mlflow] [FIGURE ...]
 
-- ``noop``: a project whose command starts Python and does nothing. ``autolog run`` of it
+- noop: a project whose command starts Python and does nothing. ``autolog run`` of it
   (env-manager local) against running the command itself: the fixed cost of recording a run
   (the launcher's interpreter, the tracking store, the output artifact).
-- ``logs``: a project whose script logs a param and a metric (into a run of its own when run
+- logging: a project whose script logs a param and a metric (into a run of its own when run
   directly; into the project's run under ``autolog run``), the usual shape of a project.
-- ``virtualenv``: the second ``autolog run --env-manager virtualenv`` of a project (the first
-  built the environment; the second finds it by its hash).
-- ``ray``: on a local single-node head, from ``autolog.projects.run(backend="ray")`` to the
-  first line of the command (upload, runtime env, job start); the first submission and the
-  median of later ones (Ray caches the uploaded package by its hash).
+- virtualenv: the second ``autolog run --env-manager virtualenv`` of a project (the first
+  built the environment; the second finds it by its hash), the whole command.
+- ray: on a local single-node head, from ``autolog.projects.run(backend="ray")`` to the first
+  line of the command (upload, runtime env, job start); the first submission, and the median
+  of three later ones (Ray keeps the uploaded package by its hash).
 
-Commands are alternated (direct, ``autolog run``) and medians taken. MLflow's ``mlflow run``
-of the same MLproject is measured with ``mlflow`` (local env only; it has no ray backend).
+Commands are alternated (the command itself, then ``autolog run`` of it) and medians taken.
+With ``mlflow`` the same MLproject runs under ``mlflow run --env-manager local`` (MLflow has no
+ray backend, and its virtualenv manager installs Pythons with pyenv: not compared).
 """
 
 from __future__ import annotations
@@ -25,92 +26,107 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ENV, emit  # noqa: E402
+from _common import ENV, run_figures  # noqa: E402
 
 REPEAT = 9
-workdir = Path(sys.argv[1])
-impl = sys.argv[2] if len(sys.argv) > 2 else "autolog"
-tool = "mlflow" if impl == "mlflow" else "autolog"
-workdir.mkdir(parents=True, exist_ok=True)
-env = {
-    **ENV,
-    "AUTOLOG_TRACKING_URI": str(workdir / "runs"),
-    "AUTOLOG_CACHE_DIR": str(workdir / "cache"),
-    "MLFLOW_TRACKING_URI": f"sqlite:///{workdir / 'mlflow.db'}",
-}
-env.pop("AUTOLOG_RUN_ID", None)
+RAY_LATER = 3
 
 
-def project(name: str, script: str, env_file: str | None = None) -> Path:
+def _env(workdir: Path) -> dict[str, str]:
+    env = {
+        **ENV,
+        "AUTOLOG_TRACKING_URI": str(workdir / "runs"),
+        "AUTOLOG_CACHE_DIR": str(workdir / "cache"),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{workdir / 'mlflow.db'}",
+    }
+    env.pop("AUTOLOG_RUN_ID", None)
+    return env
+
+
+def _project(workdir: Path, name: str, script: str, python_env: str | None = None) -> Path:
     root = workdir / name
-    root.mkdir(exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True)
     (root / "main.py").write_text(script)
-    spec = "name: %s\n%sentry_points:\n  main:\n    parameters: {n: {type: int, default: 1}}\n" \
-           "    command: python main.py {n}\n" % (name, "python_env: python_env.yaml\n" if env_file else "")
+    spec = f"name: {name}\n"
+    if python_env is not None:
+        spec += "python_env: python_env.yaml\n"
+        (root / "python_env.yaml").write_text(python_env)
+    spec += "entry_points:\n  main:\n    parameters: {n: {type: int, default: 1}}\n    command: python main.py {n}\n"
     (root / "MLproject").write_text(spec)
-    if env_file:
-        (root / "python_env.yaml").write_text(env_file)
     return root
 
 
-def wall(command: list[str], cwd: Path) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, env=env, cwd=cwd)
-    return time.perf_counter() - start
-
-
-def overhead(root: Path, *options: str) -> tuple[float, float]:
-    """(median seconds of the command itself, median seconds of `<tool> run` of it)."""
-    direct_cmd = [sys.executable, "main.py", "1"]
-    run_cmd = [str(Path(sys.executable).with_name(tool)), "run", str(root), *options]
+def _overhead(impl: str, workdir: Path, root: Path, *options: str) -> tuple[float, float]:
+    """(median seconds of the command itself, median seconds of ``<tool> run`` of it)."""
+    env = _env(workdir)
+    tool = "mlflow" if impl == "mlflow" else "autolog"
+    direct = [sys.executable, "main.py", "1"]
+    launched = [str(Path(sys.executable).with_name(tool)), "run", str(root), *options]
     if tool == "mlflow":
-        run_cmd += ["--env-manager", "local"] if "--env-manager" not in options else []
-    wall(direct_cmd, root), wall(run_cmd, root)  # bytecode written, store created
-    direct, launched = [], []
+        launched += ["--env-manager", "local"]
+
+    def wall(command: list[str]) -> float:
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True, env=env, cwd=root)
+        return time.perf_counter() - start
+
+    wall(direct), wall(launched)  # bytecode written, the store and its experiment created
+    times: dict[str, list[float]] = {"direct": [], "launched": []}
     for _ in range(REPEAT):
-        direct.append(wall(direct_cmd, root))
-        launched.append(wall(run_cmd, root))
-    return statistics.median(direct), statistics.median(launched)
+        times["direct"].append(wall(direct))
+        times["launched"].append(wall(launched))
+    return statistics.median(times["direct"]), statistics.median(times["launched"])
 
 
-logging_script = (
-    "import sys, mlflow\nmlflow.log_param('n', sys.argv[1])\nmlflow.log_metric('m', 1.0)\n"
-    if tool == "mlflow"
-    else "import sys, autolog\nautolog.log_param('n', sys.argv[1])\nautolog.log_metric('m', 1.0)\n"
-)
-result: dict[str, object] = {"bench": "projects", "impl": impl}
-noop_direct, noop_run = overhead(project("noop", "import sys\n"))
-result["noop_command_ms"] = round(noop_direct * 1000, 1)
-result["noop_run_overhead_ms"] = round((noop_run - noop_direct) * 1000, 1)
-logs_direct, logs_run = overhead(project("logs", logging_script))
-result["logging_command_ms"] = round(logs_direct * 1000, 1)
-result["logging_run_overhead_ms"] = round((logs_run - logs_direct) * 1000, 1)
+def noop(impl: str, workdir: Path, results: dict[str, Any]) -> None:
+    direct, launched = _overhead(impl, workdir, _project(workdir, "noop", "import sys\n"))
+    results["noop_command_ms"] = round(direct * 1000, 1)
+    results["noop_run_overhead_ms"] = round((launched - direct) * 1000, 1)
 
-if tool == "autolog":
-    venv_project = project("venv", "import sys, six\n", "dependencies:\n  - six\n")
-    _, second = overhead(venv_project, "--env-manager", "virtualenv")
-    result["virtualenv_second_run_s"] = round(second, 3)
+
+def logging(impl: str, workdir: Path, results: dict[str, Any]) -> None:
+    module = "mlflow" if impl == "mlflow" else "autolog"
+    script = f"import sys, {module}\n{module}.log_param('n', sys.argv[1])\n{module}.log_metric('m', 1.0)\n"
+    direct, launched = _overhead(impl, workdir, _project(workdir, "logging", script))
+    results["logging_command_ms"] = round(direct * 1000, 1)
+    results["logging_run_overhead_ms"] = round((launched - direct) * 1000, 1)
+
+
+def virtualenv(impl: str, workdir: Path, results: dict[str, Any]) -> None:
+    if impl == "mlflow":
+        return
+    root = _project(workdir, "venv", "import sys, six\n", "dependencies:\n  - six\n")
+    _, second = _overhead(impl, workdir, root, "--env-manager", "virtualenv")
+    results["virtualenv_second_run_s"] = round(second, 3)
+
+
+def ray(impl: str, workdir: Path, results: dict[str, Any]) -> None:
+    if impl == "mlflow":
+        return
     try:
         import ray  # noqa: F401
     except ImportError:
-        ray = None
-    if ray is not None:
-        import autolog
-        import autolog.projects
-        from autolog.testing import local_ray_head
+        return
+    import autolog
+    import autolog.projects
+    from autolog.testing import local_ray_head
 
-        os.environ.update({k: v for k, v in env.items() if k.startswith("AUTOLOG_")})
-        autolog.set_tracking_uri(env["AUTOLOG_TRACKING_URI"])
-        timed = project("timed", "import time\nprint('start', repr(time.time()), flush=True)\n")
-        latencies = []
-        with local_ray_head(num_cpus=2) as address:
-            for _ in range(4):
-                submitted = time.time()
-                done = autolog.projects.run(str(timed), backend="ray", backend_config={"address": address})
-                started = next(float(x.split()[1]) for x in done.logs().splitlines() if x.startswith("start "))
-                latencies.append(started - submitted)
-        result["ray_submit_to_start_first_s"] = round(latencies[0], 2)
-        result["ray_submit_to_start_s"] = round(statistics.median(latencies[1:]), 2)
-emit(result)
+    os.environ.update({k: v for k, v in _env(workdir).items() if k.startswith("AUTOLOG_")})
+    autolog.set_tracking_uri(os.environ["AUTOLOG_TRACKING_URI"])
+    root = _project(workdir, "timed", "import time\nprint('start', repr(time.time()), flush=True)\n")
+    latencies = []
+    with local_ray_head(num_cpus=2) as address:
+        for _ in range(1 + RAY_LATER):
+            submitted = time.time()
+            done = autolog.projects.run(str(root), backend="ray", backend_config={"address": address})
+            line = next(x for x in done.logs().splitlines() if x.startswith("start "))
+            latencies.append(float(line.split()[1]) - submitted)
+    results["ray_submit_to_start_first_s"] = round(latencies[0], 2)
+    results["ray_submit_to_start_s"] = round(statistics.median(latencies[1:]), 2)
+
+
+if __name__ == "__main__":
+    run_figures([noop, logging, virtualenv, ray])
