@@ -43,11 +43,19 @@ def start(request: Request) -> ProjectRun:
             f"the detached launcher exited (code {process.returncode}) before it started the run"
         ) from None
     if "error" in message:
-        kind = getattr(errors, str(message.get("kind")), None)
-        if not (isinstance(kind, type) and issubclass(kind, errors.AutologError)):
-            kind = errors.ProjectError
-        raise kind(message["error"])
+        raise _error(str(message.get("kind")), str(message["error"]))
     return ProjectRun(message["run_id"], request.tracking_uri, supervisor_pid=int(message["pid"]))
+
+
+def _error(kind: str, text: str) -> errors.AutologError:
+    """The launcher's error, as the same class where its class takes a message alone."""
+    found = getattr(errors, kind, None)
+    if isinstance(found, type) and issubclass(found, errors.AutologError):
+        try:
+            return found(text)
+        except TypeError:  # a class whose constructor takes its subject too
+            pass
+    return errors.ProjectError(text)
 
 
 def main() -> int:

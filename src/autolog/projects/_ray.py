@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from autolog.errors import InvalidInputError, ProjectError
+from autolog.errors import InvalidInputError, MissingDependencyError, ProjectError
 from autolog.projects._backend import Backend, Execution, Job
 from autolog.core._entities import RunStatus
 
@@ -38,6 +38,12 @@ class RayBackend(Backend):
     name = "ray"
 
     def check_config(self, config: Mapping[str, Any]) -> None:
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:  # refused before anything starts
+            raise MissingDependencyError(
+                "ray", "ray", "the ray backend needs Ray: pip install 'autolog[ray]'"
+            )
         unknown = set(config) - _KEYS
         if unknown:
             raise InvalidInputError(
@@ -52,10 +58,8 @@ class RayBackend(Backend):
                 raise InvalidInputError(f"ray --backend-config {key} must be a JSON {kind.__name__}")
 
     def submit(self, job: Job, config: Mapping[str, Any]) -> Execution:
-        try:
-            from ray.job_submission import JobSubmissionClient
-        except ImportError:
-            raise ProjectError("the ray backend needs Ray: pip install 'autolog[ray]'") from None
+        from ray.job_submission import JobSubmissionClient
+
         address = config.get("address") or os.environ.get("RAY_ADDRESS") or DEFAULT_ADDRESS
         try:
             client = JobSubmissionClient(address)
