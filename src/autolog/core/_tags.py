@@ -18,3 +18,13 @@ AUTOLOG_VERSION: Final = "autolog.version"
 NOTE: Final = "autolog.note.content"  # the run's description, as MLflow keeps it
 LOGGED_MODELS: Final = "autolog.log-model.history"
 AUTOLOG_FLAVOR: Final = "autolog.autologging"  # which flavor's autolog made this run
+
+# project runs (autolog run, autolog.projects)
+SOURCE_TYPE: Final = "autolog.source.type"  # "PROJECT"
+GIT_REPO_URL: Final = "autolog.source.git.repoURL"  # a project fetched from a git URL
+GIT_BRANCH: Final = "autolog.source.git.branch"  # when --version named a branch
+PROJECT_NAME: Final = "autolog.project.name"
+PROJECT_ENTRY_POINT: Final = "autolog.project.entryPoint"
+PROJECT_VERSION: Final = "autolog.project.version"  # --version as given
+PROJECT_BACKEND: Final = "autolog.project.backend"
+PROJECT_ENV: Final = "autolog.project.env"  # the environment manager

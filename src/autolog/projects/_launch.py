@@ -40,16 +40,6 @@ if TYPE_CHECKING:
 
 OUTPUT_ARTIFACT = "project-output.log"
 
-# tags of a project run, beside the system tags every run has
-SOURCE_TYPE = "autolog.source.type"  # "PROJECT"
-GIT_REPO_URL = "autolog.source.git.repoURL"
-GIT_BRANCH = "autolog.source.git.branch"
-PROJECT_NAME = "autolog.project.name"
-PROJECT_ENTRY_POINT = "autolog.project.entryPoint"
-PROJECT_VERSION = "autolog.project.version"
-PROJECT_BACKEND = "autolog.project.backend"
-PROJECT_ENV = "autolog.project.env"
-
 
 class Cancelled(BaseException):
     """SIGTERM reached the launcher: stop the command, end the run KILLED."""
@@ -212,19 +202,19 @@ def _create_run(client: Client, request: Request, prepared: Prepared, run_id: st
     source, project = prepared.source, prepared.project
     tags = {
         _tags.SOURCE_NAME: source.uri,
-        SOURCE_TYPE: "PROJECT",
+        _tags.SOURCE_TYPE: "PROJECT",
         _tags.ENTRY_POINT: prepared.call.command,
-        PROJECT_NAME: project.name,
-        PROJECT_ENTRY_POINT: prepared.entry_point.name,
-        PROJECT_BACKEND: request.backend,
-        PROJECT_ENV: prepared.environment.manager,
+        _tags.PROJECT_NAME: project.name,
+        _tags.PROJECT_ENTRY_POINT: prepared.entry_point.name,
+        _tags.PROJECT_BACKEND: request.backend,
+        _tags.PROJECT_ENV: prepared.environment.manager,
     }
     optional = {
         _tags.GIT_COMMIT: source.git_commit,
         _tags.GIT_DIRTY: None if source.git_dirty is None else str(source.git_dirty).lower(),
-        GIT_REPO_URL: source.git_repo_url,
-        GIT_BRANCH: source.git_branch,
-        PROJECT_VERSION: source.version,
+        _tags.GIT_REPO_URL: source.git_repo_url,
+        _tags.GIT_BRANCH: source.git_branch,
+        _tags.PROJECT_VERSION: source.version,
     }
     tags.update({k: v for k, v in optional.items() if v is not None})
     run = client._create_run(
