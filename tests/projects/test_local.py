@@ -106,10 +106,27 @@ def test_git_repository_versions_and_subdirectory(tmp_path: Path, _project_cache
 
     missing = autolog_run(uri, "-e", "forest", "--version", "no-such-branch")
     assert missing.returncode == 1 and "no-such-branch" in missing.stderr
-    # a local path to the repository works the same with --version
-    done = autolog_run(f"{repo}#iris", "-e", "forest", "-P", "n_trees=2", "--version", "deeper")
-    assert done.returncode == 0, done.stderr
-    assert runs()[-1].data.params["max_depth"] == "5"
+
+
+def test_version_of_a_local_git_directory(tmp_path: Path) -> None:
+    repo = write_project(tmp_path / "repo", {"sub/say.py": "print('one')\n"})
+    git(repo, "init", "--quiet", "--initial-branch", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "--quiet", "-m", "one")
+    (repo / "sub" / "say.py").write_text("print('two')\n")
+    git(repo, "commit", "--quiet", "-am", "two")
+    (repo / "sub" / "say.py").write_text("print('uncommitted')\n")
+    here = autolog.projects.run(str(repo / "sub"), entry_point="say.py")  # in place, as it is
+    assert here.logs().strip() == "uncommitted"
+    assert autolog.get_run(here.run_id).data.tags["autolog.source.git.dirty"] == "true"
+    old = autolog.projects.run(f"{repo}#sub", entry_point="say.py", version="main~1")
+    assert old.logs().strip() == "one"
+    tags = autolog.get_run(old.run_id).data.tags
+    assert tags["autolog.source.git.commit"] == git(repo, "rev-parse", "main~1")
+    assert tags["autolog.source.git.dirty"] == "false" and tags["autolog.project.version"] == "main~1"
+    plain = write_project(tmp_path / "plain", {"a.py": ""})
+    with pytest.raises(ProjectError, match="needs a git repository"):
+        autolog.projects.run(str(plain), entry_point="a.py", version="x")
 
 
 def test_a_bad_parameter_is_refused_before_anything_runs(tmp_path: Path) -> None:
