@@ -41,6 +41,8 @@ def _env(workdir: Path) -> dict[str, str]:
         "AUTOLOG_TRACKING_URI": str(workdir / "runs"),
         "AUTOLOG_CACHE_DIR": str(workdir / "cache"),
         "MLFLOW_TRACKING_URI": f"sqlite:///{workdir / 'mlflow.db'}",
+        # `python` in the project's command: this interpreter, for both tools
+        "PATH": os.path.dirname(sys.executable) + os.pathsep + ENV.get("PATH", ""),
     }
     env.pop("AUTOLOG_RUN_ID", None)
     return env
