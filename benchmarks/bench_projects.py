@@ -21,6 +21,7 @@ ray backend, and its virtualenv manager installs Pythons with pyenv: not compare
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -61,8 +62,10 @@ def _project(workdir: Path, name: str, script: str, python_env: str | None = Non
     return root
 
 
-def _overhead(impl: str, workdir: Path, root: Path, *options: str) -> tuple[float, float]:
-    """(median seconds of the command itself, median seconds of ``<tool> run`` of it)."""
+def _overhead(impl: str, workdir: Path, root: Path, *options: str) -> tuple[float, float, float]:
+    """(median wall seconds of the command itself, of ``<tool> run`` of it, and the median
+    CPU seconds ``<tool> run`` adds: user + system of every process, which a busy machine
+    changes far less than wall time)."""
     env = _env(workdir)
     tool = "mlflow" if impl == "mlflow" else "autolog"
     direct = [sys.executable, "main.py", "1"]
@@ -70,38 +73,48 @@ def _overhead(impl: str, workdir: Path, root: Path, *options: str) -> tuple[floa
     if tool == "mlflow":
         launched += ["--env-manager", "local"]
 
-    def wall(command: list[str]) -> float:
+    def wall(command: list[str]) -> tuple[float, float]:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(command, check=True, capture_output=True, env=env, cwd=root)
-        return time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
     wall(direct), wall(launched)  # bytecode written, the store and its experiment created
-    times: dict[str, list[float]] = {"direct": [], "launched": []}
+    direct_runs, launched_runs = [], []
     for _ in range(REPEAT):
-        times["direct"].append(wall(direct))
-        times["launched"].append(wall(launched))
-    return statistics.median(times["direct"]), statistics.median(times["launched"])
+        direct_runs.append(wall(direct))
+        launched_runs.append(wall(launched))
+    cpu_added = statistics.median(b[1] for b in launched_runs) - statistics.median(a[1] for a in direct_runs)
+    return (
+        statistics.median(a[0] for a in direct_runs),
+        statistics.median(b[0] for b in launched_runs),
+        cpu_added,
+    )
 
 
 def noop(impl: str, workdir: Path, results: dict[str, Any]) -> None:
-    direct, launched = _overhead(impl, workdir, _project(workdir, "noop", "import sys\n"))
+    direct, launched, cpu = _overhead(impl, workdir, _project(workdir, "noop", "import sys\n"))
     results["noop_command_ms"] = round(direct * 1000, 1)
     results["noop_run_overhead_ms"] = round((launched - direct) * 1000, 1)
+    results["noop_run_cpu_added_ms"] = round(cpu * 1000, 1)
 
 
 def logging(impl: str, workdir: Path, results: dict[str, Any]) -> None:
     module = "mlflow" if impl == "mlflow" else "autolog"
     script = f"import sys, {module}\n{module}.log_param('n', sys.argv[1])\n{module}.log_metric('m', 1.0)\n"
-    direct, launched = _overhead(impl, workdir, _project(workdir, "logging", script))
+    direct, launched, cpu = _overhead(impl, workdir, _project(workdir, "logging", script))
     results["logging_command_ms"] = round(direct * 1000, 1)
     results["logging_run_overhead_ms"] = round((launched - direct) * 1000, 1)
+    results["logging_run_cpu_added_ms"] = round(cpu * 1000, 1)
 
 
 def virtualenv(impl: str, workdir: Path, results: dict[str, Any]) -> None:
     if impl == "mlflow":
         return
     root = _project(workdir, "venv", "import sys, six\n", "dependencies:\n  - six\n")
-    _, second = _overhead(impl, workdir, root, "--env-manager", "virtualenv")
+    _, second, _ = _overhead(impl, workdir, root, "--env-manager", "virtualenv")
     results["virtualenv_second_run_s"] = round(second, 3)
 
 
