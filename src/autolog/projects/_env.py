@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -113,6 +112,8 @@ class Environment:
 
     def key(self) -> str:
         """A hash of everything that decides what the environment holds."""
+        import hashlib  # here: most runs never need it, and it costs an import
+
         spec = self.spec
         decided: dict[str, Any] = {
             "manager": self.manager,

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -38,6 +37,14 @@ class Source:
     git_repo_url: str | None = None  # for a repository fetched by URL
     git_branch: str | None = None  # when the version asked for is a branch
     version: str | None = None
+    in_place: bool = False  # a local directory that runs as it is
+
+    def git(self) -> tuple[str | None, bool | None]:
+        """(commit, dirty). For a directory run in place they are read from its repository
+        when asked (after the command has started: ``git status`` takes a moment)."""
+        if self.in_place:
+            return _local_git(self.directory)
+        return self.git_commit, self.git_dirty
 
 
 def split_uri(uri: str) -> tuple[str, str]:
@@ -78,8 +85,7 @@ def fetch(uri: str, version: str | None = None) -> Source:
     directory = os.path.join(local, sub)
     if not os.path.isdir(directory):
         raise ProjectError(f"project {uri!r}: the subdirectory {sub!r} does not exist in {local}")
-    commit, dirty = _local_git(directory)
-    return Source(display, directory, git_commit=commit, git_dirty=dirty)
+    return Source(display, directory, in_place=True)
 
 
 def _local_git(directory: str) -> tuple[str | None, bool | None]:
@@ -96,6 +102,8 @@ def _local_git(directory: str) -> tuple[str | None, bool | None]:
 
 
 def _from_git(url: str, sub: str, version: str | None, display: str) -> Source:
+    import hashlib  # here: most runs never need it, and it costs an import
+
     if shutil.which("git") is None:
         raise ProjectError(f"project {display!r} is a git repository, and the git command is not installed")
     key = hashlib.sha256(url.encode()).hexdigest()[:16]

@@ -200,6 +200,7 @@ def _create_run(client: Client, request: Request, prepared: Prepared, run_id: st
     else:
         experiment_id = _fluent._current_experiment_id(client)
     source, project = prepared.source, prepared.project
+    commit, dirty = source.git()
     tags = {
         _tags.SOURCE_NAME: source.uri,
         _tags.SOURCE_TYPE: "PROJECT",
@@ -210,8 +211,8 @@ def _create_run(client: Client, request: Request, prepared: Prepared, run_id: st
         _tags.PROJECT_ENV: prepared.environment.manager,
     }
     optional = {
-        _tags.GIT_COMMIT: source.git_commit,
-        _tags.GIT_DIRTY: None if source.git_dirty is None else str(source.git_dirty).lower(),
+        _tags.GIT_COMMIT: commit,
+        _tags.GIT_DIRTY: None if dirty is None else str(dirty).lower(),
         _tags.GIT_REPO_URL: source.git_repo_url,
         _tags.GIT_BRANCH: source.git_branch,
         _tags.PROJECT_VERSION: source.version,
@@ -220,7 +221,7 @@ def _create_run(client: Client, request: Request, prepared: Prepared, run_id: st
     run = client._create_run(
         experiment_id, None, tags, request.run_name, request.parent_run_id, run_id=run_id
     )
-    if source.git_commit is None:
+    if commit is None:
         # the system tags describe the launcher's own code: not this project's
         for key in (_tags.GIT_COMMIT, _tags.GIT_DIRTY):
             if key in run.data.tags:
