@@ -15,7 +15,8 @@
     │   └── UnauthenticatedError               a server request without a valid token
     ├── StoreError                             the backend failed or cannot be used
     │   ├── SchemaOutdatedError                database schema older than the code
-    │   └── BackgroundWriteError               a queued write failed in the background
+    │   ├── BackgroundWriteError               a queued write failed in the background
+    │   └── ServerUnreachableError             the tracking server cannot be reached
     ├── ModelError                             a model directory that cannot be used
     │   ├── IntegrityError                     a model file whose sha256 changed
     │   └── SignatureError (ValueError)        predict input that breaks the signature
@@ -50,6 +51,7 @@ __all__ = [
     "StoreError",
     "SchemaOutdatedError",
     "BackgroundWriteError",
+    "ServerUnreachableError",
     "ModelError",
     "IntegrityError",
     "SignatureError",
@@ -169,6 +171,18 @@ class SchemaOutdatedError(StoreError):
 
 class BackgroundWriteError(StoreError):
     """A write queued by log_metric/log_param failed in the background writer."""
+
+
+class ServerUnreachableError(StoreError):
+    """The tracking server did not answer (refused, timed out, cut off, or a gateway error).
+
+    ``.url`` is the server; ``.sent`` tells whether the request may have reached it (then it
+    may have been applied, and is re-sent only in a form that cannot apply twice).
+    """
+
+    def __init__(self, url: str, message: str, sent: bool = False) -> None:
+        self.url, self.sent = url, sent
+        super().__init__(message)
 
 
 class ModelError(AutologError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from autolog.errors import InvalidInputError
+from autolog.errors import AlreadyExistsError, InvalidInputError
 from autolog.server import _shapes as shape
 from autolog.server._api import Api
 from autolog.server._http import Args
@@ -69,14 +69,24 @@ def create(api: Api, args: Args) -> dict[str, Any]:
 
         name = run_name()
     tags[RUN_NAME_TAG] = name
-    run = api.store.create_run(
-        args.text("experiment_id") if args.get("experiment_id") is not None else "0",
-        args.opt_text("user_id") or "",
-        args.integer("start_time", _now()) or _now(),
-        tags=[RunTag(k, v) for k, v in tags.items()],
-        run_name=name,
-        parent_run_id=tags.get(PARENT_TAG),
-    )
+    experiment_id = args.text("experiment_id") if args.get("experiment_id") is not None else "0"
+    given = args.opt_text("run_id")  # ours: a client-made id makes a re-sent create harmless
+    try:
+        run = api.store.create_run(
+            experiment_id,
+            args.opt_text("user_id") or "",
+            args.integer("start_time", _now()) or _now(),
+            tags=[RunTag(k, v) for k, v in tags.items()],
+            run_name=name,
+            parent_run_id=tags.get(PARENT_TAG),
+            run_id=given,
+        )
+    except AlreadyExistsError:
+        if given is None:
+            raise
+        run = api.store.get_run(given)
+        if run.info.experiment_id != experiment_id:
+            raise
     return {"run": shape.run(api, run)}
 
 
@@ -139,11 +149,41 @@ def log_batch(api: Api, args: Args) -> dict[str, Any]:
     params = [Param(k, v) for k, v in args.key_values("params")]
     tags = [RunTag(k, v) for k, v in args.key_values("tags")]
     metrics = metrics_of(args)
+    if args.get("dedupe") is True:  # ours: a batch re-sent after a lost answer
+        metrics, params, tags = only_new(api, rid, metrics, params, tags)
+        if not (metrics or params or tags):
+            return {}
     linked = {i for i, item in enumerate(args.items("metrics")) if isinstance(item, dict) and item.get("model_id")}
     if linked:
         metrics = _without_relogged(api, rid, metrics, linked)
     api.store.log_batch(rid, metrics=metrics, params=params, tags=tags)
     return {}
+
+
+def only_new(
+    api: Api, rid: str, metrics: list[Metric], params: list[Param], tags: list[RunTag]
+) -> tuple[list[Metric], list[Param], list[RunTag]]:
+    """What of a re-sent batch the run does not hold yet (docs/remote.md, "Replay").
+
+    A client that lost the answer to a write sends it again with ``"dedupe": true``: params
+    and tags the run already has with the same value are dropped, and so are metric points
+    equal in key, value, step and timestamp to a stored one (MLflow's own SQL store keeps one
+    copy of such a point too). What is left is written as usual, so a re-sent batch that had
+    landed writes nothing, even to a run that has ended since.
+    """
+    run = api.store.get_run(rid)
+    params = [p for p in params if run.data.params.get(p.key) != p.value]
+    tags = [t for t in tags if run.data.tags.get(t.key) != t.value]
+    if metrics:
+        keys = {m.key for m in metrics}
+        known = {_point(m) for key in keys for m in api.store.get_metric_history(rid, key)}
+        metrics = [m for m in metrics if _point(m) not in known]
+    return metrics, params, tags
+
+
+def _point(m: Metric) -> tuple[str, Any, int, int]:
+    # NaN equals nothing, not even itself: compare it by name
+    return m.key, "nan" if m.value != m.value else m.value, m.step, m.timestamp
 
 
 def _without_relogged(api: Api, rid: str, metrics: list[Metric], linked: set[int]) -> list[Metric]:
