@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from autolog.errors import AlreadyExistsError, InvalidInputError
+from autolog.errors import AlreadyExistsError, InvalidInputError, RunStateError
 from autolog.server import _shapes as shape
 from autolog.server._api import Api
 from autolog.server._http import Args
@@ -100,11 +100,14 @@ def update(api: Api, args: Args) -> dict[str, Any]:
         raise InvalidInputError(f"status must be one of {', '.join(RunStatus.__members__)}, got {status!r}")
     rid = run_id(args)
     name = args.opt_text("run_name")
+    if name is not None:  # MLflow's copy of the name, written while the run still takes data
+        try:
+            api.store.log_batch(rid, tags=[RunTag(RUN_NAME_TAG, name)])
+        except RunStateError:
+            pass  # an ended run is renamed all the same: run_name is the name
     info = api.store.update_run_info(
         rid, status=RunStatus(status) if status else None, end_time=args.integer("end_time"), run_name=name,
     )
-    if name is not None:
-        api.store.log_batch(rid, tags=[RunTag(RUN_NAME_TAG, name)])
     return {"run_info": shape.run_info(api, info)}
 
 
