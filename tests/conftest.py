@@ -16,13 +16,21 @@ def _isolated_tracking(
     Afterwards the fluent state (active runs, URI, experiment, background writer, cached
     stores) is forgotten without writing anything to the store.
     """
+    import sys
+
     from autolog.tracking._fluent import _reset_state
 
     _reset_state()
     monkeypatch.setenv("AUTOLOG_TRACKING_URI", str(tmp_path_factory.mktemp("autolog-runs")))
     monkeypatch.delenv("AUTOLOG_EXPERIMENT_NAME", raising=False)
+    # the remote store's spool never lands in the home directory
+    monkeypatch.setenv("AUTOLOG_SPOOL_DIR", str(tmp_path_factory.mktemp("autolog-spool")))
+    monkeypatch.delenv("AUTOLOG_MODE", raising=False)
+    monkeypatch.delenv("AUTOLOG_TRACKING_TOKEN", raising=False)
     yield
     _reset_state()
+    if "autolog.store.rest._link" in sys.modules:  # open connections, links and spools
+        sys.modules["autolog.store.rest._link"].forget_links()
 
 
 S3_BUCKET = "autolog-test"

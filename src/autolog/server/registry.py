@@ -28,6 +28,12 @@ def _name(args: Args, field: str = "name") -> str:
     return check.model_name(args.text(field))
 
 
+def _user(args: Args) -> str:
+    """Who makes a change, for the model's history: ``user_id`` when the client sends it (ours
+    on these calls; MLflow's clients send it only when creating)."""
+    return args.opt_text("user_id") or ""
+
+
 def _tags(args: Args) -> dict[str, str]:
     from autolog.core._logged_model_store import clean_pairs
 
@@ -63,7 +69,7 @@ def get_model(api: Api, args: Args) -> dict[str, Any]:
 
 def rename_model(api: Api, args: Args) -> dict[str, Any]:
     new_name = _name(args, "new_name")
-    _registry(api).rename_registered_model(_name(args), new_name, "")
+    _registry(api).rename_registered_model(_name(args), new_name, _user(args))
     return _model_doc(api, new_name)
 
 
@@ -119,12 +125,12 @@ def delete_model_tag(api: Api, args: Args) -> dict[str, Any]:
 
 # -- aliases -------------------------------------------------------------------------------------
 def set_alias(api: Api, args: Args) -> dict[str, Any]:
-    _registry(api).set_registered_model_alias(_name(args), check.alias(args.text("alias")), _version(args), "")
+    _registry(api).set_registered_model_alias(_name(args), check.alias(args.text("alias")), _version(args), _user(args))
     return {}
 
 
 def delete_alias(api: Api, args: Args) -> dict[str, Any]:
-    _registry(api).delete_registered_model_alias(_name(args), args.text("alias"), "")
+    _registry(api).delete_registered_model_alias(_name(args), args.text("alias"), _user(args))
     return {}
 
 
@@ -177,7 +183,7 @@ def update_version(api: Api, args: Args) -> dict[str, Any]:
 
 
 def delete_version(api: Api, args: Args) -> dict[str, Any]:
-    _registry(api).delete_model_version(_name(args), _version(args), "")
+    _registry(api).delete_model_version(_name(args), _version(args), _user(args))
     return {}
 
 

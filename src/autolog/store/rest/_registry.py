@@ -56,7 +56,7 @@ class RestRegistry(RegistryStore):
         return [_wire.registered_model(d) for d in self._pages("GET", f"{_RM}/search", "registered_models", 1000)]
 
     def rename_registered_model(self, name: str, new_name: str, user_id: str) -> RegisteredModel:
-        return self._model(self._call("POST", f"{_RM}/rename", {"name": name, "new_name": new_name}))
+        return self._model(self._call("POST", f"{_RM}/rename", {"name": name, "new_name": new_name, "user_id": user_id}))
 
     def update_registered_model(self, name: str, description: str) -> RegisteredModel:
         doc = {"name": name, "description": description}
@@ -110,7 +110,7 @@ class RestRegistry(RegistryStore):
 
     def delete_model_version(self, name: str, version: int, user_id: str) -> list[str]:
         aliases = list(self.get_model_version(name, version).aliases)
-        self._call("DELETE", f"{_MV}/delete", {"name": name, "version": str(version)})
+        self._call("DELETE", f"{_MV}/delete", {"name": name, "version": str(version), "user_id": user_id})
         return sorted(aliases)
 
     def set_model_version_tag(self, name: str, version: int, key: str, value: str) -> None:
@@ -122,10 +122,10 @@ class RestRegistry(RegistryStore):
 
     # -- aliases and history ---------------------------------------------------------------
     def set_registered_model_alias(self, name: str, alias: str, version: int, user_id: str) -> None:
-        self._call("POST", f"{_RM}/alias", {"name": name, "alias": alias, "version": str(version)})
+        self._call("POST", f"{_RM}/alias", {"name": name, "alias": alias, "version": str(version), "user_id": user_id})
 
     def delete_registered_model_alias(self, name: str, alias: str, user_id: str) -> None:
-        self._call("DELETE", f"{_RM}/alias", {"name": name, "alias": alias})
+        self._call("DELETE", f"{_RM}/alias", {"name": name, "alias": alias, "user_id": user_id})
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         return self._version(self._call("GET", f"{_RM}/alias", name=name, alias=alias))
