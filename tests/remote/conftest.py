@@ -61,17 +61,16 @@ def any_server(request: pytest.FixtureRequest) -> Server:
 
 
 def clean_server(server: Server) -> None:
-    """Free the names a test used: experiments renamed to unique names, models deleted."""
+    """Free the names a test used: experiments renamed to unique names and deleted with their
+    runs, registered models deleted."""
     found = server.api("POST", "experiments/search", {"view_type": "ALL", "max_results": 50000})
     for experiment in found.get("experiments", []):
         eid = experiment["experiment_id"]
         if eid != "0" and not experiment["name"].startswith("used-"):
-            deleted = experiment["lifecycle_stage"] == "deleted"
-            if deleted:  # a deleted experiment keeps its name and refuses renames
+            if experiment["lifecycle_stage"] == "deleted":  # it keeps its name, refuses renames
                 server.api("POST", "experiments/restore", {"experiment_id": eid})
             server.api("POST", "experiments/update", {"experiment_id": eid, "new_name": f"used-{uuid.uuid4().hex}"})
-            if deleted:
-                server.api("POST", "experiments/delete", {"experiment_id": eid})
+            server.api("POST", "experiments/delete", {"experiment_id": eid})  # and its runs
     models = server.api("GET", "registered-models/search", params={"max_results": 1000})
     for model in models.get("registered_models", []):
         server.api("DELETE", "registered-models/delete", {"name": model["name"]})
