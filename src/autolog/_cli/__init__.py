@@ -26,6 +26,7 @@ GROUPS = (
     "autolog._cli.serve",
     "autolog._cli.server",
     "autolog._cli.ui",
+    "autolog._cli.sync",
     "autolog._cli.gc",
     "autolog._cli.db",
     "autolog._cli.doctor",

@@ -53,7 +53,7 @@ class Link:
         self.base_url = base_url
         self.http: Http = http_for(base_url)
         self.mode = mode()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # the spool is created under it, on the first append
         self._spool: Spool | None = None
         #: runs with writes waiting in this process's spool (their next writes join them)
         self._pending: set[str] = set()
@@ -61,6 +61,10 @@ class Link:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._stopping = False
+        if self.mode != "online":
+            # registered now, before the fluent API's exit handler (handlers run last first):
+            # the runs it ends at exit are written before this one uploads the spool
+            atexit.register(self._at_exit)
 
     # -- the spool ------------------------------------------------------------------------------
     @property
@@ -69,10 +73,9 @@ class Link:
         if self._spool is None:
             with self._lock:
                 if self._spool is None:
-                    from autolog.store.rest._spool import Spool, server_dir
+                    from autolog.store.rest._spool import Spool
 
-                    self._spool = Spool.create(server_dir(self.base_url))
-                    atexit.register(self._at_exit)
+                    self._spool = Spool.create(self.base_url)
         return self._spool
 
     @property
@@ -288,8 +291,8 @@ def forget_links() -> None:
         link._wake.set()
         if link._thread is not None:
             link._thread.join(timeout=10)
+        atexit.unregister(link._at_exit)
         if link._spool is not None:
-            atexit.unregister(link._at_exit)
             link._spool.close()
     forget_pools()
 

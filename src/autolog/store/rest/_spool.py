@@ -55,6 +55,10 @@ CREATE TABLE IF NOT EXISTS offline_runs (
     run_id TEXT PRIMARY KEY,
     server_uri TEXT
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS uploaded (
     run_id TEXT NOT NULL,
     path TEXT NOT NULL,
@@ -109,15 +113,26 @@ class Spool:
         self._db.executescript(_SCHEMA)
 
     @classmethod
-    def create(cls, directory: str) -> Spool:
-        """A new spool file owned by this process (its lock is held until ``close``)."""
+    def create(cls, base_url: str) -> Spool:
+        """A new spool file for the server ``base_url``, owned by this process (its lock is
+        held until ``close``)."""
+        directory = server_dir(base_url)
         os.makedirs(directory, exist_ok=True)
         spool_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         fd = _lock_file(os.path.join(directory, f"{spool_id}.lock"), wait=True)
         assert fd is not None
         spool = cls(directory, spool_id)
         spool._owner_fd = fd
+        with spool._lock:
+            spool._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('base_url', ?)", (base_url,))
         return spool
+
+    @property
+    def base_url(self) -> str | None:
+        """The server this spool file is for."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'base_url'").fetchone()
+        return row[0] if row else None
 
     @classmethod
     def existing(cls, directory: str) -> Iterator[Spool]:
@@ -193,6 +208,22 @@ class Spool:
                 raise
             self._db.execute("COMMIT")
 
+    def retry_failed(self) -> int:
+        """Put the refused ops back in line (in their old places); returns how many."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                moved = self._db.execute(
+                    "INSERT INTO ops (seq, run_id, path, body, points, uncertain, created) "
+                    "SELECT seq, run_id, path, body, 0, 1, at FROM failed"
+                ).rowcount
+                self._db.execute("DELETE FROM failed")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return int(moved)
+
     def pending(self) -> tuple[int, int]:
         """(ops, metric points) waiting."""
         with self._lock:
@@ -264,6 +295,10 @@ class Spool:
                 pass
         shutil.rmtree(self.artifacts_dir, ignore_errors=True)
         shutil.rmtree(self.artifacts_dir + ".uploads", ignore_errors=True)
+        try:
+            os.rmdir(self.directory)  # the server's directory, when this was its last file
+        except OSError:
+            pass
 
 
 def release(fd: int) -> None:
