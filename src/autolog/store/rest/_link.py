@@ -197,6 +197,10 @@ class Link:
         uploads."""
         self._stopping = True
         self._wake.set()
+        deadline = time.monotonic() + _EXIT_BUDGET_S
+        thread = self._thread
+        if thread is not None:  # an upload under way finishes its pass first
+            thread.join(timeout=_EXIT_BUDGET_S)
         with self._lock:
             own, self._spool = self._spool, None
         if own is None:
@@ -207,7 +211,7 @@ class Link:
             if not self.offline and self.http.probe():
                 self._spool = own  # upload_all works on this process's spool
                 try:
-                    self.upload_all(deadline=time.monotonic() + _EXIT_BUDGET_S)
+                    self.upload_all(deadline=deadline)
                 finally:
                     self._spool = None
             if _replay.is_empty(own) and not own.failures():

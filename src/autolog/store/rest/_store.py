@@ -18,9 +18,9 @@ import re
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from autolog.core import _rules as check
 from autolog.core._entities import (
@@ -57,6 +57,7 @@ COLUMN_POINTS = 1_000_000
 #: runs whose last known state is kept for answers while the server cannot be reached
 _KNOWN_RUNS = 10_000
 _RUN_NAME_TAG = "mlflow.runName"
+_T = TypeVar("_T")
 
 
 class RestStore(RestRegistry, Store):
@@ -112,29 +113,49 @@ class RestStore(RestRegistry, Store):
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         experiment_id = self._real_experiment(experiment_id)
-        try:
-            found = _wire.experiment(self.uri, self._get("/experiments/get", experiment_id=experiment_id)["experiment"])
-        except ServerUnreachableError:
-            known = self._experiments.get(experiment_id) or _provisional(experiment_id)
-            if known is None or self.link.mode == "online":
-                raise
-            return known
-        self._experiments[found.experiment_id] = found
-        return found
+
+        def ask() -> Experiment:
+            doc = self._get("/experiments/get", experiment_id=experiment_id)["experiment"]
+            found = _wire.experiment(self.uri, doc)
+            self._experiments[found.experiment_id] = found
+            return found
+
+        return self._read(ask, lambda: self._experiments.get(experiment_id) or _provisional(experiment_id))
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
+        def ask() -> Experiment | None:
+            try:
+                doc = self._get("/experiments/get-by-name", experiment_name=name)
+            except NotFoundError:
+                return None
+            found = _wire.experiment(self.uri, doc["experiment"])
+            self._experiments[found.experiment_id] = found
+            return found
+
+        def known() -> Experiment | None:
+            seen = [e for e in self._experiments.values() if e.name == name]
+            return seen[0] if seen else _provisional(PROVISIONAL + name)
+
+        return self._read(ask, known)
+
+    def _read(self, ask: Callable[[], _T], known: Callable[[], _T | None]) -> _T:
+        """The server's answer; what this process knows instead when it may not ask (offline
+        mode) or cannot (unreachable, except in online mode)."""
+        if self.link.offline:
+            found = known()
+            if found is None:
+                raise ServerUnreachableError(
+                    self.uri, f"AUTOLOG_MODE=offline: the tracking server at {self.uri} is not asked, "
+                    "and this machine does not know the answer; unset AUTOLOG_MODE to read from the server",
+                )
+            return found
         try:
-            doc = self._get("/experiments/get-by-name", experiment_name=name)
-        except NotFoundError:
-            return None
+            return ask()
         except ServerUnreachableError:
-            if self.link.mode == "online":
+            found = known() if self.link.mode != "online" else None
+            if found is None:
                 raise
-            known = [e for e in self._experiments.values() if e.name == name]
-            return known[0] if known else _provisional(PROVISIONAL + name)
-        found = _wire.experiment(self.uri, doc["experiment"])
-        self._experiments[found.experiment_id] = found
-        return found
+            return found
 
     def search_experiments(
         self,
@@ -218,15 +239,17 @@ class RestStore(RestRegistry, Store):
         return run
 
     def get_run(self, run_id: str) -> Run:
-        try:
-            run = _wire.run(self.uri, self._get("/runs/get", run_id=run_id)["run"])
-        except ServerUnreachableError:
+        if run_id in self.link._pending:  # the server has not seen all of it yet
             known = self._offline_run(run_id)
-            if known is None or self.link.mode == "online":
-                raise
-            return known
-        self._remember(run)
-        return run
+            if known is not None:
+                return known
+
+        def ask() -> Run:
+            run = _wire.run(self.uri, self._get("/runs/get", run_id=run_id)["run"])
+            self._remember(run)
+            return run
+
+        return self._read(ask, lambda: self._offline_run(run_id))
 
     def update_run_info(
         self,
