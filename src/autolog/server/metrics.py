@@ -30,7 +30,7 @@ def log_columns(api: Api, args: Args) -> dict[str, Any]:
 
     Parallel arrays per metric key; ``steps`` default to 0, 1, 2, ... and ``timestamps`` to
     the time of the request. All points land in one transaction, or none. With
-    ``"dedupe": true`` points the run already holds are left out (``runs.only_new``).
+    ``"dedupe": true`` points the run already holds are left out (``runs.new_points``).
     """
     import time
     from itertools import repeat
@@ -61,9 +61,9 @@ def log_columns(api: Api, args: Args) -> dict[str, Any]:
             raise InvalidInputError(f"one request carries at most {MAX_COLUMN_POINTS} points; send several")
     if args.get("dedupe") is True:  # ours: a batch re-sent after a lost answer
         from autolog.core._entities import Metric
-        from autolog.server.runs import only_new
+        from autolog.server.runs import new_points
 
-        fresh = only_new(api, rid, [Metric(k, v, ts, s) for k, v, ts, s in points], [], [])[0]
+        fresh = new_points(api, rid, [Metric(k, v, ts, s) for k, v, ts, s in points])
         points = [(m.key, m.value, m.timestamp, m.step) for m in fresh]
         if not points:
             return {"points": 0}

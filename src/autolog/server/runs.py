@@ -153,9 +153,8 @@ def log_batch(api: Api, args: Args) -> dict[str, Any]:
     tags = [RunTag(k, v) for k, v in args.key_values("tags")]
     metrics = metrics_of(args)
     if args.get("dedupe") is True:  # ours: a batch re-sent after a lost answer
-        metrics, params, tags = only_new(api, rid, metrics, params, tags)
-        if not (metrics or params or tags):
-            return {}
+        resend(api, rid, new_points(api, rid, metrics), params, tags)
+        return {}
     linked = {i for i, item in enumerate(args.items("metrics")) if isinstance(item, dict) and item.get("model_id")}
     if linked:
         metrics = _without_relogged(api, rid, metrics, linked)
@@ -163,25 +162,34 @@ def log_batch(api: Api, args: Args) -> dict[str, Any]:
     return {}
 
 
-def only_new(
-    api: Api, rid: str, metrics: list[Metric], params: list[Param], tags: list[RunTag]
-) -> tuple[list[Metric], list[Param], list[RunTag]]:
-    """What of a re-sent batch the run does not hold yet (docs/remote.md, "Replay").
+def new_points(api: Api, rid: str, metrics: list[Metric]) -> list[Metric]:
+    """The points of a re-sent batch that the run does not hold yet (docs/remote.md, "Replay").
 
-    A client that lost the answer to a write sends it again with ``"dedupe": true``: params
-    and tags the run already has with the same value are dropped, and so are metric points
-    equal in key, value, step and timestamp to a stored one (MLflow's own SQL store keeps one
-    copy of such a point too). What is left is written as usual, so a re-sent batch that had
-    landed writes nothing, even to a run that has ended since.
+    A client that lost the answer to a write sends it again with ``"dedupe": true``; a point
+    equal in key, value, step and timestamp to a stored one is that point (MLflow's own SQL
+    store keeps one copy of such a point too). Only the history is read: reading the run would
+    let a server on the client's machine judge a run whose process has ended as KILLED.
     """
-    run = api.store.get_run(rid)
-    params = [p for p in params if run.data.params.get(p.key) != p.value]
-    tags = [t for t in tags if run.data.tags.get(t.key) != t.value]
-    if metrics:
-        keys = {m.key for m in metrics}
-        known = {_point(m) for key in keys for m in api.store.get_metric_history(rid, key)}
-        metrics = [m for m in metrics if _point(m) not in known]
-    return metrics, params, tags
+    if not metrics:
+        return metrics
+    known = {_point(m) for key in {m.key for m in metrics} for m in api.store.get_metric_history(rid, key)}
+    return [m for m in metrics if _point(m) not in known]
+
+
+def resend(api: Api, rid: str, metrics: list[Metric], params: list[Param], tags: list[RunTag]) -> None:
+    """Write what is new of a re-sent batch. Params and tags are written again as they are
+    (a param's same value is accepted, a tag is overwritten with its value); a batch that had
+    landed whole, re-sent after its run ended, writes nothing and is no error."""
+    if not (metrics or params or tags):
+        return
+    try:
+        api.store.log_batch(rid, metrics=metrics, params=params, tags=tags)
+    except RunStateError:
+        if metrics:
+            raise
+        data = api.store.get_run(rid).data
+        if any(data.params.get(p.key) != p.value for p in params) or any(data.tags.get(t.key) != t.value for t in tags):
+            raise
 
 
 def _point(m: Metric) -> tuple[str, Any, int, int]:

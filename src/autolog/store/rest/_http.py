@@ -42,6 +42,8 @@ BACKOFF = (0.1, 0.5)
 DOWN_S = 5.0
 CONNECT_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 300.0  # a search over many runs, a batch of millions of points
+#: /health answers at once, but a server just started under load may take a few seconds
+HEALTH_READ_TIMEOUT_S = 15.0
 #: answers that mean "not now" rather than "no"
 _GATEWAY = frozenset({502, 503, 504})
 #: a request that may be sent again as it is (it cannot apply twice)
@@ -78,6 +80,7 @@ class Http:
             url.host, url.port, maxsize=16, block=False, retries=False,
             timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=READ_TIMEOUT_S),
         )
+        self._health_timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=HEALTH_READ_TIMEOUT_S)
         self.headers = {"Content-Type": "application/json", "Accept": "application/json"}
         token = os.environ.get(TOKEN_ENV, "").strip()
         if token:
@@ -99,7 +102,7 @@ class Http:
         import urllib3.exceptions as x
 
         try:
-            answer = self.pool.request("GET", self.prefix + "/health", headers=self.headers, timeout=CONNECT_TIMEOUT_S)
+            answer = self.pool.request("GET", self.prefix + "/health", headers=self.headers, timeout=self._health_timeout)
         except (x.HTTPError, OSError) as exc:
             self.mark_down()
             raise self.unreachable(_reason(exc), sent=False) from None

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 MODE_ENV = "AUTOLOG_MODE"
 MODES = ("auto", "offline", "online")
 #: how long the background upload waits between looks at a server that does not answer
-_RETRY_S = (0.5, 1.0, 2.0, 5.0, 10.0)
+_RETRY_S = (0.5, 1.0, 2.0, 3.0)
 #: how long the end of the process may spend uploading what is spooled
 _EXIT_BUDGET_S = 60.0
 
@@ -160,33 +160,42 @@ class Link:
 
     def upload_all(self, deadline: float | None = None) -> bool:
         """Upload this process's spool, then the orphans; True when everything went."""
+        return self.upload_own() and self.upload_orphans(deadline)
+
+    def upload_own(self) -> bool:
+        """Upload this process's spool; True when nothing is left in it."""
         from autolog.store.rest import _replay
         from autolog.store.rest._spool import release
 
-        done = True
         own = self._spool
-        if own is not None:
-            fd = own.replay_lock()
-            if fd is None:
-                return False  # `autolog sync` is uploading it right now
-            try:
-                outcome = _replay.upload(own, self.http)
-                _report(outcome)
-                with self._lock:
-                    if own.pending()[0] == 0:
-                        self._pending.clear()  # later writes go straight to the server
-                    else:
-                        self._pending = own.pending_runs()
-                        done = False
-            finally:
-                release(fd)
-            if outcome.interrupted:
-                return False
+        if own is None:
+            return True
+        fd = own.replay_lock()
+        if fd is None:
+            return False  # `autolog sync` is uploading it right now
+        try:
+            outcome = _replay.upload(own, self.http)
+            _report(outcome)
+            with self._lock:
+                left = own.pending()[0]
+                # with nothing left, later writes go straight to the server
+                self._pending = own.pending_runs() if left else set()
+        finally:
+            release(fd)
+        return not left and not outcome.interrupted
+
+    def upload_orphans(self, deadline: float | None = None) -> bool:
+        """Upload the spool files that processes now gone left for this server."""
+        done = True
         for spool in _orphans(self.base_url):
             if deadline is not None and time.monotonic() > deadline:
                 spool.close()
                 return False
-            done = upload_orphan(spool, self.http) and done
+            try:
+                done = upload_orphan(spool, self.http) and done
+            except Exception as exc:  # another process may be removing it: theirs to finish
+                _log.debug("autolog: could not upload the spool %s: %s", spool.path, exc)
+                done = False
         return done
 
     def _at_exit(self) -> None:
@@ -202,29 +211,28 @@ class Link:
         if thread is not None:  # an upload under way finishes its pass first
             thread.join(timeout=_EXIT_BUDGET_S)
         with self._lock:
-            own, self._spool = self._spool, None
+            own = self._spool
         if own is None:
             return
         from autolog.store.rest import _replay
 
         try:
             if not self.offline and self.http.probe():
-                self._spool = own  # upload_all works on this process's spool
-                try:
-                    self.upload_all(deadline=deadline)
-                finally:
-                    self._spool = None
+                self.upload_own()
+            with self._lock:
+                self._spool = None
             if _replay.is_empty(own) and not own.failures():
                 own.remove()
-                return
-            ops, points = own.pending()
-            if ops:
+            else:
+                ops, points = own.pending()
                 _log.warning(
                     "autolog: %d requests (%d metric points) for %s wait in the spool %s; the next "
                     "process that reaches the server uploads them, or now: autolog sync --tracking-uri %s",
                     ops, points, self.base_url, own.path, self.base_url,
                 )
-            own.close()
+                own.close()
+            if not self.offline and not self.http.down:
+                self.upload_orphans(deadline)
         except Exception as exc:  # at exit nobody can catch it: say it
             _log.error("autolog: could not finish the spool %s: %s", own.path, exc)
 

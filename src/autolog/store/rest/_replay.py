@@ -141,7 +141,7 @@ def _send(http: Http, op: Op, *, dedupe: bool, experiments: dict[str, str]) -> d
     except RunStateError:
         if op.path not in DATA_PATHS or not _reopen_killed(http, op.run_id):
             raise
-        return http.call("POST", op.path, {**doc, "dedupe": True}, subject=op.run_id)
+        return http.call("POST", op.path, doc, again={**doc, "dedupe": True}, subject=op.run_id)
 
 
 def _upload_file(http: Http, url: str, local_file: str) -> dict[str, Any]:

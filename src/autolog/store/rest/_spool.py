@@ -27,6 +27,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from urllib.parse import quote
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,14 +101,16 @@ class Spool:
     """One spool file. ``Spool.create`` makes this process's own; ``Spool.existing`` opens
     another's (for ``autolog sync`` and for picking up what a dead process left)."""
 
-    def __init__(self, directory: str, spool_id: str) -> None:
+    def __init__(self, directory: str, spool_id: str, *, new: bool = False) -> None:
         self.directory = directory
         self.id = spool_id
         self.path = os.path.join(directory, f"{spool_id}.db")
         self.artifacts_dir = os.path.join(directory, f"{spool_id}.artifacts")
         self._lock = threading.Lock()
         self._owner_fd: int | None = None
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=60)
+        # another process's file is opened only if it is still there (never created anew)
+        target = self.path if new else f"file:{quote(self.path)}?mode=rw"
+        self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None, timeout=60, uri=not new)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
@@ -121,7 +124,7 @@ class Spool:
         spool_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         fd = _lock_file(os.path.join(directory, f"{spool_id}.lock"), wait=True)
         assert fd is not None
-        spool = cls(directory, spool_id)
+        spool = cls(directory, spool_id, new=True)
         spool._owner_fd = fd
         with spool._lock:
             spool._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('base_url', ?)", (base_url,))
@@ -142,7 +145,10 @@ class Spool:
         except FileNotFoundError:
             return
         for name in names:
-            yield cls(directory, name[: -len(".db")])
+            try:
+                yield cls(directory, name[: -len(".db")])
+            except sqlite3.OperationalError:  # removed meanwhile by whoever uploaded it
+                continue
 
     # -- writing ------------------------------------------------------------------------------
     def append(self, run_id: str | None, path: str, doc: dict[str, Any], *, points: int = 0, uncertain: bool = False) -> None:
