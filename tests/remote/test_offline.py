@@ -164,11 +164,14 @@ def test_a_batch_sent_twice_with_dedupe_is_stored_once(sqlite_server: Server) ->
     for _ in range(2):
         assert sqlite_server.call("POST", "/api/autolog/v1/runs/log-metric-columns", {**columns, "dedupe": True}).status_code == 200
         sqlite_server.api("POST", "runs/log-batch", {**batch, "dedupe": True})
-    sqlite_server.api("POST", "runs/update", {"run_id": run_id, "status": "FINISHED", "end_time": 9})
+    finish = {**batch, "metrics": [{"key": "m", "value": 4.0, "step": 4, "timestamp": 7}], "status": "FINISHED", "end_time": 9}
+    for _ in range(2):  # our finish: the last batch and the end at once
+        answer = sqlite_server.call("POST", "/api/autolog/v1/runs/finish", {**finish, "dedupe": True})
+        assert answer.status_code == 200 and answer.json()["run_info"]["status"] == "FINISHED"
     # a batch that had landed, sent again after the run ended, changes nothing and is no error
     sqlite_server.api("POST", "runs/log-batch", {**batch, "dedupe": True})
     history = sqlite_server.api("GET", "metrics/get-history", params={"run_id": run_id, "metric_key": "m"})["metrics"]
-    assert [(m["step"], m["value"]) for m in history] == [(0, 1.0), (1, 2.0), (2, "NaN"), (3, 3.0)]
+    assert [(m["step"], m["value"]) for m in history] == [(0, 1.0), (1, 2.0), (2, "NaN"), (3, 3.0), (4, 4.0)]
     refused = sqlite_server.call("POST", "/api/2.0/mlflow/runs/log-batch", {**batch, "params": [{"key": "p", "value": "2"}], "dedupe": True})
     assert refused.status_code == 400  # dedupe never hides a real conflict
     httpx.post(f"{sqlite_server.url}/api/2.0/mlflow/runs/delete", json={"run_id": run_id})

@@ -106,6 +106,7 @@ def api_rows() -> list[Row]:
         Row("GET", f"{ARTIFACTS}/artifacts", artifacts.list_files, R, "List proxied artifacts"),
         # ours
         Row("POST", f"{OURS}/runs/log-metric-columns", m.log_columns, W, "Columnar metric batch"),
+        Row("POST", f"{OURS}/runs/finish", r.finish, W, "A run's last batch and its end, at once"),
         Row("POST", f"{OURS}/runs/search", r.search, R, "Search runs (OR and parentheses)"),
         Row("GET", f"{OURS}/registered-models/events", reg.events, R, "A registered model's history"),
         Row("GET", f"{OURS}/server-info", ours.server_info, R, "Version and limits"),

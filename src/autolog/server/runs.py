@@ -94,10 +94,38 @@ def get(api: Api, args: Args) -> dict[str, Any]:
     return {"run": shape.run(api, api.store.get_run(run_id(args)))}
 
 
-def update(api: Api, args: Args) -> dict[str, Any]:
+def _status(args: Args) -> str | None:
     status = args.opt_text("status")
     if status is not None and status not in RunStatus.__members__:
         raise InvalidInputError(f"status must be one of {', '.join(RunStatus.__members__)}, got {status!r}")
+    return status
+
+
+def finish(api: Api, args: Args) -> dict[str, Any]:
+    """Ours: a run's last metrics, params and tags and its end in one request and one
+    transaction (``Store.finish_run``); ``{"run_id", "status", "end_time", "metrics",
+    "params", "tags"}`` as in log-batch and update. ``"dedupe": true`` as in log-batch: a
+    finish re-sent after it landed changes nothing."""
+    rid = run_id(args)
+    status = RunStatus(_status(args) or "FINISHED")
+    end_time = args.integer("end_time", _now()) or _now()
+    params = [Param(k, v) for k, v in args.key_values("params")]
+    tags = [RunTag(k, v) for k, v in args.key_values("tags")]
+    metrics = metrics_of(args)
+    if args.get("dedupe") is True:
+        metrics = new_points(api, rid, metrics)
+        try:
+            info = api.store.finish_run(rid, status, end_time, metrics, params, tags)
+        except RunStateError:  # ended already: by this very request, if nothing is new
+            resend(api, rid, metrics, params, tags)
+            info = api.store.update_run_info(rid, status=status, end_time=end_time)
+    else:
+        info = api.store.finish_run(rid, status, end_time, metrics, params, tags)
+    return {"run_info": shape.run_info(api, info)}
+
+
+def update(api: Api, args: Args) -> dict[str, Any]:
+    status = _status(args)
     rid = run_id(args)
     name = args.opt_text("run_name")
     if name is not None:  # MLflow's copy of the name, written while the run still takes data

@@ -39,8 +39,9 @@ CREATE_RUN = f"{MLFLOW}/runs/create"
 UPDATE_RUN = f"{MLFLOW}/runs/update"
 GET_RUN = f"{MLFLOW}/runs/get"
 DELETE_TAG = f"{MLFLOW}/runs/delete-tag"
+FINISH = "/api/autolog/v1/runs/finish"
 #: requests whose repeat would store points twice: re-sent with "dedupe": true
-DATA_PATHS = frozenset({LOG_BATCH, COLUMNS})
+DATA_PATHS = frozenset({LOG_BATCH, COLUMNS, FINISH})
 
 #: a spooled file upload (``ProxyArtifactStore``): {"url": proxy path, "file": local copy}
 UPLOAD = "PUT /api/2.0/mlflow-artifacts/artifacts"

@@ -48,7 +48,16 @@ from autolog.store.rest import _replay, _wire
 from autolog.store.rest._http import Http
 from autolog.store.rest._link import Link, link_for
 from autolog.store.rest._registry import RestRegistry
-from autolog.store.rest._replay import COLUMNS, CREATE_RUN, DELETE_TAG, LOG_BATCH, MLFLOW, PROVISIONAL, UPDATE_RUN
+from autolog.store.rest._replay import (
+    COLUMNS,
+    CREATE_RUN,
+    DELETE_TAG,
+    FINISH,
+    LOG_BATCH,
+    MLFLOW,
+    PROVISIONAL,
+    UPDATE_RUN,
+)
 
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 _VIEW = {ViewType.ACTIVE_ONLY: "ACTIVE_ONLY", ViewType.DELETED_ONLY: "DELETED_ONLY", ViewType.ALL: "ALL"}
@@ -268,6 +277,12 @@ class RestStore(RestRegistry, Store):
         answer = self.link.write(run_id, UPDATE_RUN, doc)
         if answer is not None:
             return _wire.run_info(self.uri, answer["run_info"], self._parent_of(run_id))
+        return self._offline_info(run_id, status, end_time, run_name)
+
+    def _offline_info(
+        self, run_id: str, status: RunStatus | None, end_time: int | None, run_name: str | None
+    ) -> RunInfo:
+        """A spooled update's answer: the run as this process knows it, changed."""
         known = self._offline_run(run_id)
         base = known.info if known is not None else RunInfo(run_id, "", "", "", RunStatus.RUNNING, 0, None, "")
         return replace(
@@ -288,29 +303,32 @@ class RestStore(RestRegistry, Store):
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
     ) -> None:
-        points = _points(run_id, [(m.key, m.value, m.timestamp, m.step) for m in metrics])
-        clean_params: dict[str, str] = {}
-        for p in params:
-            key, value = check.check_key(p.key, "param key"), check.param_value(p.key, p.value)
-            if clean_params.get(key, value) != value:
-                raise ParamChangedError(run_id, key, clean_params[key], value)
-            clean_params[key] = value
-        clean_tags = {check.check_key(t.key, "tag key"): check.tag_value(t.key, t.value) for t in tags}
-        doc: dict[str, Any] = {
-            "run_id": run_id,
-            "metrics": [{"key": k, "value": _wire.out(v), "timestamp": ts, "step": s} for k, v, ts, s in points],
-            "params": _wire.key_values(clean_params),
-            "tags": _wire.key_values(clean_tags),
-        }
-        self.link.write(run_id, LOG_BATCH, doc, points=len(points), again={**doc, "dedupe": True})
+        doc, points = _batch(run_id, metrics, params, tags)
+        self.link.write(run_id, LOG_BATCH, doc, points=points, again={**doc, "dedupe": True})
+
+    def finish_run(
+        self,
+        run_id: str,
+        status: RunStatus,
+        end_time: int,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> RunInfo:
+        """The last batch and the end in one request (ours), one transaction on the server."""
+        doc, points = _batch(run_id, metrics, params, tags)
+        doc.update(status=RunStatus(status).value, end_time=end_time)
+        answer = self.link.write(run_id, FINISH, doc, points=points, again={**doc, "dedupe": True})
+        if answer is not None:
+            return _wire.run_info(self.uri, answer["run_info"], self._parent_of(run_id))
+        return self._offline_info(run_id, status, end_time, None)
 
     def log_metric_points(self, run_id: str, points: Sequence[tuple[str, float, int, int]]) -> None:
-        checked = _points(run_id, points)
-        if not checked:
+        if not points:
             self.log_batch(run_id)  # nothing to write, but the run must exist and take data
             return
-        for start in range(0, len(checked), COLUMN_POINTS):
-            part = checked[start : start + COLUMN_POINTS]
+        for start in range(0, len(points), COLUMN_POINTS):
+            part = points[start : start + COLUMN_POINTS]
             doc = {"run_id": run_id, "metrics": _columns(part)}
             self.link.write(run_id, COLUMNS, doc, points=len(part), again={**doc, "dedupe": True})
 
@@ -389,52 +407,70 @@ def _provisional(experiment_id: str) -> Experiment | None:
     return None if name is None else Experiment(experiment_id, name, "")
 
 
-def _points(run_id: str, points: Sequence[tuple[str, Any, Any, Any]]) -> list[tuple[str, float, int, int]]:
-    """Metric points checked with the rules every store applies (a bad one refuses the call)."""
-    checked: list[tuple[str, float, int, int]] = []
-    append = checked.append
-    keys: set[str] = set()
+def _batch(
+    run_id: str, metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[RunTag]
+) -> tuple[dict[str, Any], int]:
+    """A log-batch request body, checked with the rules every store applies (a bad item
+    refuses the whole call), and its number of metric points."""
+    clean_metrics = []
+    for series in _columns([(m.key, m.value, m.timestamp, m.step) for m in metrics]):
+        key = series["key"]
+        clean_metrics += [
+            {"key": key, "value": v, "timestamp": ts, "step": s}
+            for v, s, ts in zip(series["values"], series["steps"], series["timestamps"])
+        ]
+    clean_params: dict[str, str] = {}
+    for p in params:
+        key, value = check.check_key(p.key, "param key"), check.param_value(p.key, p.value)
+        if clean_params.get(key, value) != value:
+            raise ParamChangedError(run_id, key, clean_params[key], value)
+        clean_params[key] = value
+    clean_tags = {check.check_key(t.key, "tag key"): check.tag_value(t.key, t.value) for t in tags}
+    doc = {
+        "run_id": run_id, "metrics": clean_metrics,
+        "params": _wire.key_values(clean_params), "tags": _wire.key_values(clean_tags),
+    }
+    return doc, len(clean_metrics)
+
+
+def _columns(points: Sequence[tuple[str, Any, Any, Any]]) -> list[dict[str, Any]]:
+    """Points as our columnar batch, one entry per key with parallel values, steps and
+    timestamps; each point checked with the rules every store applies on the way (the
+    background writer's hot path: one pass, type checks first)."""
+    series: dict[str, tuple[list[Any], list[int], list[int]]] = {}
     for key, value, timestamp, step in points:
-        if key.__class__ is not str or key not in keys:
-            keys.add(check.check_key(key, "metric key"))
+        columns = series.get(key)
+        if columns is None:
+            columns = series[check.check_key(key, "metric key")] = ([], [], [])
         if value.__class__ is not float:
             value = check.metric_value(key, value)
         if timestamp.__class__ is not int:
             timestamp = check.timestamp(key, timestamp)
         if step.__class__ is not int:
             step = check.step(key, step)
-        append((key, value, timestamp, step))
-    return checked
-
-
-def _columns(points: list[tuple[str, float, int, int]]) -> list[dict[str, Any]]:
-    """Points as our columnar batch: one entry per key with parallel values/steps/timestamps."""
-    series: dict[str, tuple[list[Any], list[int], list[int]]] = {}
-    for key, value, timestamp, step in points:
-        found = series.get(key)
-        if found is None:
-            found = series[key] = ([], [], [])
-        found[0].append(value)
-        found[1].append(step)
-        found[2].append(timestamp)
-    out = []
+        columns[0].append(value)
+        columns[1].append(step)
+        columns[2].append(timestamp)
+    found = []
     for key, (values, steps, stamps) in series.items():
         if not all(v - v == 0 for v in values):  # NaN or an infinity: strict JSON has neither
             values = [_wire.out(v) for v in values]
-        out.append({"key": key, "values": values, "steps": steps, "timestamps": stamps})
-    return out
+        found.append({"key": key, "values": values, "steps": steps, "timestamps": stamps})
+    return found
 
 
 def _apply(run: Run, path: str, doc: dict[str, Any]) -> Run:
     """``run`` after one spooled write."""
     data, info = run.data, run.info
-    if path == UPDATE_RUN:
+    if path in (UPDATE_RUN, FINISH):
         status = RunStatus(doc["status"]) if doc.get("status") else info.status
-        return Run(replace(info, status=status, end_time=doc.get("end_time", info.end_time),
-                           run_name=doc.get("run_name") or info.run_name), data)
+        info = replace(info, status=status, end_time=doc.get("end_time", info.end_time),
+                       run_name=doc.get("run_name") or info.run_name)
+        if path == UPDATE_RUN:
+            return Run(info, data)
     metrics = dict(data.metrics)
     latest: dict[str, tuple[int, int]] = {}
-    if path == LOG_BATCH:
+    if path in (LOG_BATCH, FINISH):
         points = [(m["key"], _wire.number(m["value"]), m["timestamp"], m["step"]) for m in doc.get("metrics", ())]
         params = {**_wire.pairs(doc.get("params")), **data.params}
         tags = {**data.tags, **_wire.pairs(doc.get("tags"))}
