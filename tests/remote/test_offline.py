@@ -157,7 +157,9 @@ def test_a_batch_sent_twice_with_dedupe_is_stored_once(sqlite_server: Server) ->
     run_id = uuid.uuid4().hex
     create = {"experiment_id": "0", "run_id": run_id, "start_time": 1}
     first = sqlite_server.api("POST", "runs/create", create)
-    assert sqlite_server.api("POST", "runs/create", create) == first  # the same run, not a second one
+    assert sqlite_server.call("POST", "/api/2.0/mlflow/runs/create", create).status_code == 400  # taken
+    again = sqlite_server.api("POST", "runs/create", {**create, "dedupe": True})
+    assert again == first  # the same run, not a second one
     columns = {"run_id": run_id, "metrics": [{"key": "m", "values": [1.0, 2.0, "NaN"], "steps": [0, 1, 2], "timestamps": [5, 5, 5]}]}
     batch = {"run_id": run_id, "metrics": [{"key": "m", "value": 3.0, "step": 3, "timestamp": 6}],
              "params": [{"key": "p", "value": "1"}], "tags": [{"key": "t", "value": "x"}]}

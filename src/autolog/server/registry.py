@@ -162,7 +162,7 @@ def create_version(api: Api, args: Args) -> dict[str, Any]:
     source, run_id = _source(api, args)
     version = _registry(api).create_model_version(
         _name(args), source, run_id, _tags(args), check.text(args.get("description", ""), "description"),
-        args.opt_text("user_id") or "", create_model=False,
+        args.opt_text("user_id") or "", create_model=False, version=args.integer("version"),
     )
     return {"model_version": shape.model_version(api, version)}
 

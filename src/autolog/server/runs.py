@@ -70,7 +70,7 @@ def create(api: Api, args: Args) -> dict[str, Any]:
         name = run_name()
     tags[RUN_NAME_TAG] = name
     experiment_id = args.text("experiment_id") if args.get("experiment_id") is not None else "0"
-    given = args.opt_text("run_id")  # ours: a client-made id makes a re-sent create harmless
+    given = args.opt_text("run_id")  # ours: a run made under the client's id
     try:
         run = api.store.create_run(
             experiment_id,
@@ -82,8 +82,9 @@ def create(api: Api, args: Args) -> dict[str, Any]:
             run_id=given,
         )
     except AlreadyExistsError:
-        if given is None:
+        if given is None or args.get("dedupe") is not True:
             raise
+        # ours: a create re-sent after a lost answer is answered with the run it made
         run = api.store.get_run(given)
         if run.info.experiment_id != experiment_id:
             raise

@@ -82,6 +82,7 @@ class RestRegistry(RegistryStore):
         description: str,
         user_id: str,
         create_model: bool,
+        version: int | None = None,
     ) -> ModelVersion:
         if create_model:
             try:
@@ -94,6 +95,8 @@ class RestRegistry(RegistryStore):
         }
         if run_id:
             doc["run_id"] = run_id
+        if version is not None:  # ours: an imported version keeps its number
+            doc["version"] = str(version)
         return self._version(self._call("POST", f"{_MV}/create", doc))
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:

@@ -5,8 +5,8 @@ they were made, and each is deleted from the spool as soon as the server acknowl
 only one request can be in doubt at any moment: the one that was on its way when the network,
 the server or this process failed. That one is sent again in a form that cannot apply twice:
 
-- a run is created with the id this machine gave it; the server answers a second create of
-  the same id with the run it already has;
+- a run is created with the id this machine gave it; a create re-sent with ``"dedupe": true``
+  is answered with the run the server already has under that id;
 - params are write-once (the same value again is accepted), tags and run ends are plain
   overwrites;
 - a batch of metric points carries ``"dedupe": true``, and the server drops the points it
@@ -42,6 +42,8 @@ DELETE_TAG = f"{MLFLOW}/runs/delete-tag"
 FINISH = "/api/autolog/v1/runs/finish"
 #: requests whose repeat would store points twice: re-sent with "dedupe": true
 DATA_PATHS = frozenset({LOG_BATCH, COLUMNS, FINISH})
+#: requests re-sent with "dedupe": true after a doubt (a create then answers with its run)
+DEDUPE_PATHS = DATA_PATHS | {CREATE_RUN}
 
 #: a spooled file upload (``ProxyArtifactStore``): {"url": proxy path, "file": local copy}
 UPLOAD = "PUT /api/2.0/mlflow-artifacts/artifacts"
@@ -131,10 +133,10 @@ def _send(http: Http, op: Op, *, dedupe: bool, experiments: dict[str, str]) -> d
         if provisional not in experiments:
             experiments[provisional] = real_experiment_id(http, provisional)
         doc = {**doc, "experiment_id": experiments[provisional]}
-    if dedupe and op.path in DATA_PATHS:
+    if dedupe and op.path in DEDUPE_PATHS:
         doc = {**doc, "dedupe": True}
     try:
-        return http.call("POST", op.path, doc, again={**doc, "dedupe": True} if op.path in DATA_PATHS else doc, subject=op.run_id)
+        return http.call("POST", op.path, doc, again={**doc, "dedupe": True} if op.path in DEDUPE_PATHS else doc, subject=op.run_id)
     except NotFoundError:
         if op.path == DELETE_TAG and dedupe:
             return {}  # it was deleted by the copy that went out before

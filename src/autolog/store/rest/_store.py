@@ -233,7 +233,7 @@ class RestStore(RestRegistry, Store):
         }
         if run_name:
             doc["run_name"] = run_name
-        answer = self.link.write(run_id, CREATE_RUN, doc)
+        answer = self.link.write(run_id, CREATE_RUN, doc, again={**doc, "dedupe": True})
         if answer is not None:
             run = _wire.run(self.uri, answer["run"])
         else:  # spooled: the run exists here until the spool is uploaded
