@@ -15,6 +15,11 @@ its own library, the way a user does (``AUTOLOG_TRACKING_URI`` / ``MLFLOW_TRACKI
 - search over N runs (written into the store before the server starts), filtered on a param
   and a metric and ordered by the metric: first page of 100, and every match, p50.
 
+On a busy machine wall times mostly measure the wait for a CPU, so the CPU seconds the
+client and the server spent on the log_metric points are reported too (points per CPU
+second of each side: on an idle machine with a core for each, the lower one bounds the rate),
+and the CPU milliseconds one first-page search costs each side.
+
 Loops are bounded in time and count; the server's process group is always stopped.
 """
 
@@ -115,6 +120,28 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         pass
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of ``pid`` and every process below it (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry)] = fields
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        fields = stats.get(current)
+        if fields is not None:
+            total += int(fields[11]) + int(fields[12])
+        todo.extend(children.get(current, []))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def p50(fn: Any, repeat: int) -> float:
     return statistics.median(_timed(fn) for _ in range(repeat)) * 1000
 
@@ -125,7 +152,7 @@ def _timed(fn: Any) -> float:
     return time.perf_counter() - began
 
 
-def bench_autolog(url: str) -> dict[str, Any]:
+def bench_autolog(url: str, server_pid: int) -> dict[str, Any]:
     os.environ["AUTOLOG_TRACKING_URI"] = url
     import autolog
     from autolog.core._entities import Metric
@@ -145,12 +172,15 @@ def bench_autolog(url: str) -> dict[str, Any]:
 
     with autolog.start_run() as run:
         began, step, log_metric = time.perf_counter(), 0, autolog.log_metric
+        client_cpu, server_cpu = time.process_time(), cpu_s(server_pid)
         while time.perf_counter() - began < TIME_CAP_S:
             for i in range(step, step + 100_000):
                 log_metric("loss", 0.5, step=i)
             step += 100_000
         autolog.flush()
         results["log_metric_points_per_s"] = step / (time.perf_counter() - began)
+        results["log_metric_points_per_client_cpu_s"] = step / (time.process_time() - client_cpu)
+        results["log_metric_points_per_server_cpu_s"] = step / (cpu_s(server_pid) - server_cpu)
         assert len(client.get_metric_history(run.info.run_id, "loss")) == step
 
         began, step = time.perf_counter(), 0
@@ -165,7 +195,10 @@ def bench_autolog(url: str) -> dict[str, Any]:
         return lambda: client.search_runs([eid], FILTER, order_by=["metrics.acc DESC"], max_results=limit)
 
     assert len(search(100)()) == 100
+    client_cpu, server_cpu = time.process_time(), cpu_s(server_pid)
     results["search_first_100_p50_ms"] = p50(search(100), 7)
+    results["search_first_100_client_cpu_ms"] = (time.process_time() - client_cpu) / 7 * 1000
+    results["search_first_100_server_cpu_ms"] = (cpu_s(server_pid) - server_cpu) / 7 * 1000
     results["search_every_match_p50_ms"] = p50(search(N_RUNS), 3)
     return results
 
@@ -211,7 +244,7 @@ populate(store_uri)
 results: dict[str, Any] = {"bench": "remote", "impl": impl, "search_runs": N_RUNS}
 proc, url = start(store_uri)
 try:
-    results.update(bench_autolog(url) if impl == "autolog" else bench_mlflow(url))
+    results.update(bench_autolog(url, proc.pid) if impl == "autolog" else bench_mlflow(url))
 finally:
     stop(proc)
 print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in results.items()}))

@@ -43,6 +43,7 @@ BENCHES = {
     "autologging": HERE / "bench_autologging.py",
     "serve": HERE / "bench_serve.py",
     "server": HERE / "bench_server.py",
+    "remote": HERE / "bench_remote.py",
     "cli": HERE / "bench_cli.py",
     "system_metrics": HERE / "bench_system_metrics.py",
     "import_mlflow": HERE / "bench_import.py",
@@ -50,7 +51,7 @@ BENCHES = {
     "projects": HERE / "bench_projects.py",
 }
 #: the benchmarks whose scripts also run MLflow's equivalent (their second argument "mlflow")
-WITH_REFERENCE = {"tracking", "models", "autologging", "serve", "server", "system_metrics", "ui", "projects"}
+WITH_REFERENCE = {"tracking", "models", "autologging", "serve", "server", "remote", "system_metrics", "ui", "projects"}
 #: the ones that measure MLflow from our interpreter (one browser measures both web UIs; the
 #: script starts MLflow's server from the MLFLOW_PYTHON environment)
 REFERENCE_FROM_OURS = {"ui"}
