@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import _free_port
 from tests.server.conftest import Server, start_server, stop_server
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 CLIENTS, POINTS = 8, 10_000
 
@@ -112,7 +112,6 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-@pytest.mark.slow
 def test_server_killed_mid_run_and_restarted_loses_and_doubles_nothing(
     postgres_server: str, _postgres_template: tuple[str, str], tmp_path: Path
 ) -> None:

@@ -86,16 +86,23 @@ class Http:
         if token:
             self.headers["Authorization"] = f"Bearer {token}"
         self._down_until = 0.0
+        self._why = ""  # why it counts as down
         self._lock = threading.Lock()
 
     # -- the server's state -------------------------------------------------------------------
     @property
+    def why(self) -> str:
+        """Why the server last counted as down ('' if it never did)."""
+        return self._why or "it did not answer"
+
+    @property
     def down(self) -> bool:
         return time.monotonic() < self._down_until
 
-    def mark_down(self) -> None:
+    def mark_down(self, why: str) -> None:
         with self._lock:
             self._down_until = time.monotonic() + DOWN_S
+            self._why = why
 
     def check(self) -> None:
         """Return if the server answers now (one try, no retry), else ServerUnreachableError."""
@@ -104,10 +111,10 @@ class Http:
         try:
             answer = self.pool.request("GET", self.prefix + "/health", headers=self.headers, timeout=self._health_timeout)
         except (x.HTTPError, OSError) as exc:
-            self.mark_down()
+            self.mark_down(_reason(exc))
             raise self.unreachable(_reason(exc), sent=False) from None
         if answer.status != 200:
-            self.mark_down()
+            self.mark_down(f"HTTP {answer.status} from /health")
             raise self.unreachable(f"HTTP {answer.status} from /health", sent=False)
         with self._lock:
             self._down_until = 0.0
@@ -166,7 +173,7 @@ class Http:
         import urllib3.exceptions as x
 
         if self.down:
-            raise self.unreachable("it did not answer a moment ago", sent=False)
+            raise self.unreachable(f"{self._why}, a moment ago", sent=False)
         url = self.prefix + path + ("?" + urlencode(params, doseq=True) if params else "")
         all_headers = {**self.headers, **headers} if headers else self.headers
         sent, failed = False, False
@@ -197,7 +204,7 @@ class Http:
             time.sleep(pause)
         if failed:  # the server itself failed: a bug or a store problem, not the network
             raise StoreError(f"the tracking server at {self.base_url} failed: {why}")
-        self.mark_down()
+        self.mark_down(why)
         raise self.unreachable(why, sent=sent)
 
     def unreachable(self, why: str, *, sent: bool) -> ServerUnreachableError:

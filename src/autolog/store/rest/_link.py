@@ -107,7 +107,6 @@ class Link:
                 raise
             with self._lock:
                 self._append(run_id, path, doc, points, uncertain=exc.sent)
-            self._say_spooling(exc)
             return None
 
     def _append(self, run_id: str | None, path: str, doc: dict[str, Any], points: int, *, uncertain: bool) -> None:
@@ -116,22 +115,24 @@ class Link:
         if run_id is not None:
             self._pending.add(run_id)
         if not self.offline:
+            self._say_spooling()
             self._start_uploads()
 
-    def _say_spooling(self, exc: ServerUnreachableError) -> None:
+    def _say_spooling(self) -> None:
+        """Say once, at the first write that goes to the spool, why and where it goes."""
         if not self._warned:
             self._warned = True
             _log.warning(
                 "autolog: %s Logging goes on into the spool at %s; it is uploaded as soon as the "
                 "server answers again (or run: autolog sync --tracking-uri %s).",
-                exc, self.spool.path, self.base_url,
+                self.http.unreachable(self.http.why, sent=False), self.spool.path, self.base_url,
             )
 
     def unreachable_at_start(self, exc: ServerUnreachableError) -> None:
-        """Say once that the server did not answer when the store was opened."""
+        """The server did not answer when a store was opened: fine unless in online mode
+        (reads say so when they are made; writes go to the spool and say so once)."""
         if self.mode == "online":
             raise exc
-        self._say_spooling(exc)
 
     # -- uploading in the background ------------------------------------------------------------
     def _start_uploads(self) -> None:
