@@ -27,15 +27,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _servers import populate, start, stop, tree_cpu_s  # noqa: E402
 
 N_RUNS = int(os.environ.get("BENCH_REMOTE_RUNS", "10000"))
 TIME_CAP_S = 5.0
@@ -44,102 +43,7 @@ FILTER = "params.model = 'rf' and metrics.acc > 0.1"
 workdir = Path(sys.argv[1])
 impl = sys.argv[2] if len(sys.argv) > 2 else "autolog"
 workdir.mkdir(parents=True, exist_ok=True)
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def populate(store_uri: str) -> None:
-    """N finished runs in the experiment "search", written straight into the store."""
-    if impl == "mlflow":
-        from mlflow.entities import Metric, Param
-        from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
-
-        mlflow_store = SqlAlchemyStore(store_uri, str(workdir / "mlflow-artifacts"))
-        experiment_id = mlflow_store.create_experiment("search")
-        for i in range(N_RUNS):
-            run = mlflow_store.create_run(experiment_id, "bench", i, [], "r")
-            mlflow_store.log_batch(run.info.run_id, [Metric("acc", i / N_RUNS, 1, 0)], [Param("model", "rf" if i % 2 else "lr")], [])
-        return
-    from autolog.core._entities import Metric, Param, RunStatus
-    from autolog.core._store import FinishedRun
-    from autolog.store import open_store
-
-    store = open_store(store_uri)
-    eid = store.create_experiment("search")
-    records = [
-        FinishedRun("bench", i, i + 1, RunStatus.FINISHED, params=[Param("model", "rf" if i % 2 else "lr")],
-                    metrics=[Metric("acc", i / N_RUNS, 1, 0)])
-        for i in range(N_RUNS)
-    ]
-    for start in range(0, N_RUNS, 2000):
-        store.record_runs(eid, records[start : start + 2000])
-    store.close()
-
-
-def start(store_uri: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    artifacts = str(workdir / f"artifacts-{impl}")
-    if impl == "mlflow":
-        command = [str(BIN / "mlflow"), "server", "--backend-store-uri", store_uri, "--artifacts-destination",
-                   artifacts, "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    else:
-        command = [str(BIN / "autolog"), "server", "--backend-store-uri", store_uri, "--artifacts-destination",
-                   artifacts, "--port", str(port)]
-    env = {**ENV, "PATH": f"{BIN}{os.pathsep}{ENV.get('PATH', '')}"}
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=5) as answer:
-                if answer.status == 200:
-                    return proc, url
-        except OSError:
-            pass
-        time.sleep(0.02)
-    stop(proc)
-    raise RuntimeError("the server did not answer /health")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    except ProcessLookupError:
-        pass
-
-
-def cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) of ``pid`` and every process below it (Linux /proc)."""
-    children: dict[int, list[int]] = {}
-    stats: dict[int, list[str]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            stats[int(entry)] = fields
-            children.setdefault(int(fields[1]), []).append(int(entry))
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        fields = stats.get(current)
-        if fields is not None:
-            total += int(fields[11]) + int(fields[12])
-        todo.extend(children.get(current, []))
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def p50(fn: Any, repeat: int) -> float:
@@ -152,99 +56,80 @@ def _timed(fn: Any) -> float:
     return time.perf_counter() - began
 
 
-def bench_autolog(url: str, server_pid: int) -> dict[str, Any]:
-    os.environ["AUTOLOG_TRACKING_URI"] = url
-    import autolog
-    from autolog.core._entities import Metric
-
-    client = autolog.Client()
-    autolog.set_experiment("bench")
+def figures(lib: Any, client: Any, metric: Any, server_pid: int) -> dict[str, Any]:
+    """Every figure, through ``lib`` (the ``autolog`` or ``mlflow`` module: the same names)."""
+    lib.set_experiment("bench")
     results: dict[str, Any] = {}
 
     def one_run() -> None:
-        with autolog.start_run():
-            autolog.log_params({f"p{i}": i for i in range(10)})
-            autolog.log_metrics({f"m{i}": float(i) for i in range(5)})
+        with lib.start_run():
+            lib.log_params({f"p{i}": i for i in range(10)})
+            lib.log_metrics({f"m{i}": float(i) for i in range(5)})
 
     for _ in range(3):
         one_run()
     results["run_10_params_5_metrics_p50_ms"] = p50(one_run, 100)
 
-    with autolog.start_run() as run:
-        began, step, log_metric = time.perf_counter(), 0, autolog.log_metric
-        client_cpu, server_cpu = time.process_time(), cpu_s(server_pid)
-        while time.perf_counter() - began < TIME_CAP_S:
-            for i in range(step, step + 100_000):
-                log_metric("loss", 0.5, step=i)
-            step += 100_000
-        autolog.flush()
-        results["log_metric_points_per_s"] = step / (time.perf_counter() - began)
-        results["log_metric_points_per_client_cpu_s"] = step / (time.process_time() - client_cpu)
-        results["log_metric_points_per_server_cpu_s"] = step / (cpu_s(server_pid) - server_cpu)
-        assert len(client.get_metric_history(run.info.run_id, "loss")) == step
-
+    with lib.start_run() as run:
+        if impl == "autolog":  # MLflow has no batching log_metric to compare with
+            results.update(log_metric_rate(lib, client, run.info.run_id, server_pid))
         began, step = time.perf_counter(), 0
         while time.perf_counter() - began < TIME_CAP_S:
-            client.log_batch(run.info.run_id, [Metric("batch", 0.5, 1, step + i) for i in range(1000)])
+            client.log_batch(run.info.run_id, [metric("batch", 0.5, 1, step + i) for i in range(1000)])
             step += 1000
         results["log_batch_1000_points_per_s"] = step / (time.perf_counter() - began)
 
-    eid = client.get_experiment_by_name("search").experiment_id  # type: ignore[union-attr]
+    eid = client.get_experiment_by_name("search").experiment_id
 
     def search(limit: int) -> Any:
         return lambda: client.search_runs([eid], FILTER, order_by=["metrics.acc DESC"], max_results=limit)
 
     assert len(search(100)()) == 100
-    client_cpu, server_cpu = time.process_time(), cpu_s(server_pid)
+    client_cpu, server_cpu = time.process_time(), tree_cpu_s(server_pid)
     results["search_first_100_p50_ms"] = p50(search(100), 7)
     results["search_first_100_client_cpu_ms"] = (time.process_time() - client_cpu) / 7 * 1000
-    results["search_first_100_server_cpu_ms"] = (cpu_s(server_pid) - server_cpu) / 7 * 1000
+    results["search_first_100_server_cpu_ms"] = (tree_cpu_s(server_pid) - server_cpu) / 7 * 1000
     results["search_every_match_p50_ms"] = p50(search(N_RUNS), 3)
     return results
 
 
-def bench_mlflow(url: str) -> dict[str, Any]:
-    os.environ["MLFLOW_TRACKING_URI"] = url
-    import mlflow
-    from mlflow.entities import Metric
-
-    client = mlflow.MlflowClient()
-    mlflow.set_experiment("bench")
-    results: dict[str, Any] = {}
-
-    def one_run() -> None:
-        with mlflow.start_run():
-            mlflow.log_params({f"p{i}": i for i in range(10)})
-            mlflow.log_metrics({f"m{i}": float(i) for i in range(5)})
-
-    for _ in range(3):
-        one_run()
-    results["run_10_params_5_metrics_p50_ms"] = p50(one_run, 100)
-
-    with mlflow.start_run() as run:
-        began, step = time.perf_counter(), 0
-        while time.perf_counter() - began < TIME_CAP_S:
-            client.log_batch(run.info.run_id, [Metric("batch", 0.5, 1, step + i) for i in range(1000)])
-            step += 1000
-        results["log_batch_1000_points_per_s"] = step / (time.perf_counter() - began)
-
-    eid = client.get_experiment_by_name("search").experiment_id  # type: ignore[union-attr]
-
-    def search(limit: int) -> Any:
-        return lambda: client.search_runs([eid], FILTER, order_by=["metrics.acc DESC"], max_results=limit)
-
-    assert len(search(100)()) == 100
-    results["search_first_100_p50_ms"] = p50(search(100), 7)
-    results["search_every_match_p50_ms"] = p50(search(N_RUNS), 3)
+def log_metric_rate(lib: Any, client: Any, run_id: str, server_pid: int) -> dict[str, float]:
+    """``log_metric`` in a loop for about TIME_CAP_S, then ``flush()``: points/s until the
+    server has them all, and points per CPU second of each side."""
+    began, step, log_metric = time.perf_counter(), 0, lib.log_metric
+    client_cpu, server_cpu = time.process_time(), tree_cpu_s(server_pid)
+    while time.perf_counter() - began < TIME_CAP_S:
+        for i in range(step, step + 100_000):
+            log_metric("loss", 0.5, step=i)
+        step += 100_000
+    lib.flush()
+    results = {
+        "log_metric_points_per_s": step / (time.perf_counter() - began),
+        "log_metric_points_per_client_cpu_s": step / (time.process_time() - client_cpu),
+        "log_metric_points_per_server_cpu_s": step / (tree_cpu_s(server_pid) - server_cpu),
+    }
+    assert len(client.get_metric_history(run_id, "loss")) == step
     return results
 
 
 store_uri = f"sqlite:///{workdir}/remote-{impl}-{os.getpid()}.db"
-populate(store_uri)
+populate(impl, store_uri, workdir / f"{impl}-artifacts", N_RUNS)
 results: dict[str, Any] = {"bench": "remote", "impl": impl, "search_runs": N_RUNS}
-proc, url = start(store_uri)
+proc, port, _ = start(impl, BIN, store_uri, workdir / f"artifacts-{impl}")
 try:
-    results.update(bench_autolog(url, proc.pid) if impl == "autolog" else bench_mlflow(url))
+    url = f"http://127.0.0.1:{port}"
+    if impl == "autolog":
+        os.environ["AUTOLOG_TRACKING_URI"] = url
+        import autolog
+        from autolog.core._entities import Metric
+
+        results.update(figures(autolog, autolog.Client(), Metric, proc.pid))
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = url
+        import mlflow
+        from mlflow.entities import Metric as MlflowMetric
+
+        results.update(figures(mlflow, mlflow.MlflowClient(), MlflowMetric, proc.pid))
 finally:
     stop(proc)
 print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in results.items()}))

@@ -22,8 +22,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +30,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _servers import populate, start, stop, tree_rss  # noqa: E402
+
 N_RUNS = int(os.environ.get("BENCH_SERVER_RUNS", "10000"))
 ARTIFACT_MB = 200
 TIME_CAP_S = 5.0
@@ -39,14 +40,7 @@ TIME_CAP_S = 5.0
 workdir = Path(sys.argv[1])
 impl = sys.argv[2] if len(sys.argv) > 2 else "autolog"
 workdir.mkdir(parents=True, exist_ok=True)
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Http:
@@ -67,96 +61,6 @@ class Http:
 
     def api(self, method: str, endpoint: str, doc: Any = None) -> Any:
         return self.call(method, f"/api/2.0/mlflow/{endpoint}", doc)
-
-
-def tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and every process below it (Linux /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            children.setdefault(int(fields[1]), []).append(int(entry))
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        todo += children.get(current, [])
-        try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-        except OSError:
-            pass
-    return total
-
-
-def populate(store_uri: str) -> str:
-    """N finished runs with a param and metrics, written straight into the store."""
-    if impl == "mlflow":
-        from mlflow.entities import Metric, Param
-        from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
-
-        store = SqlAlchemyStore(store_uri, str(workdir / "mlflow-artifacts"))
-        experiment_id = store.create_experiment("search")
-        for i in range(N_RUNS):
-            run = store.create_run(experiment_id, "bench", i, [], "r")
-            store.log_batch(run.info.run_id, [Metric("acc", i / N_RUNS, 1, 0)], [Param("model", "rf" if i % 2 else "lr")], [])
-        return str(experiment_id)
-    from autolog.core._entities import Metric, Param, RunStatus
-    from autolog.core._store import FinishedRun
-    from autolog.store import open_store
-
-    store = open_store(store_uri)
-    experiment_id = store.create_experiment("search")
-    records = [
-        FinishedRun("bench", i, i + 1, RunStatus.FINISHED, params=[Param("model", "rf" if i % 2 else "lr")],
-                    metrics=[Metric("acc", i / N_RUNS, 1, 0)])
-        for i in range(N_RUNS)
-    ]
-    for start in range(0, N_RUNS, 2000):
-        store.record_runs(experiment_id, records[start : start + 2000])
-    store.close()
-    return experiment_id
-
-
-def start(store_uri: str, artifacts: Path) -> tuple[subprocess.Popen[bytes], int, float]:
-    port = free_port()
-    if impl == "mlflow":
-        command = [str(BIN / "mlflow"), "server", "--backend-store-uri", store_uri, "--artifacts-destination",
-                   str(artifacts), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    else:
-        command = [str(BIN / "autolog"), "server", "--backend-store-uri", store_uri, "--artifacts-destination",
-                   str(artifacts), "--port", str(port)]
-    env = {**ENV, "PATH": f"{BIN}{os.pathsep}{ENV.get('PATH', '')}"}
-    began = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
-    deadline = began + 180
-    while time.perf_counter() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with {proc.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/health")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return proc, port, time.perf_counter() - began
-        except OSError:
-            pass
-        time.sleep(0.01)
-    raise RuntimeError("the server did not answer /health")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    except ProcessLookupError:
-        pass
 
 
 def log_batch_rate(client: Http, run_id: str) -> float:
@@ -239,7 +143,7 @@ def artifact_round_trip(client: Http, proc: subprocess.Popen[bytes], path: Path)
 
 store_uri = f"sqlite:///{workdir}/server-{impl}-{os.getpid()}.db"
 artifacts = workdir / f"artifacts-{impl}-{os.getpid()}"
-search_experiment = populate(store_uri)
+search_experiment = populate(impl, store_uri, workdir / f"{impl}-artifacts", N_RUNS)
 big = workdir / "big.bin"
 if not big.exists() or big.stat().st_size != ARTIFACT_MB * 2**20:
     with open(big, "wb") as handle:
@@ -247,7 +151,7 @@ if not big.exists() or big.stat().st_size != ARTIFACT_MB * 2**20:
             handle.write(os.urandom(2**20))
 
 results: dict[str, Any] = {"bench": "server", "impl": impl, "search_runs": N_RUNS}
-proc, port, started = start(store_uri, artifacts)
+proc, port, started = start(impl, BIN, store_uri, artifacts)
 try:
     results["start_to_first_answer_s"] = started
     client = Http(port)

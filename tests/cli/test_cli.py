@@ -31,9 +31,8 @@ class Doubler:
         return [2 * x for x in data]
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> str:
-    uri = str(tmp_path / "store")
+def fill(uri: str) -> str:
+    """Three runs r0, r1, r2 in the experiment "exp" of ``uri`` (the current tracking URI after)."""
     autolog.set_tracking_uri(uri)
     autolog.set_experiment("exp")
     for i in range(3):
@@ -43,6 +42,11 @@ def store(tmp_path: Path) -> str:
             autolog.log_text("x" * (100 * (i + 1)), "notes/a.txt")
     autolog.flush()
     return uri
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> str:
+    return fill(str(tmp_path / "store"))
 
 
 def _run_ids(store: str) -> list[str]:

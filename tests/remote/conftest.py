@@ -12,7 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.server.conftest import Server, start_server, stop_server
+from tests.server.conftest import Server, server, start_server, stop_server  # noqa: F401
+
+# ``server`` (from tests/server): a server per module on a SQLite store, artifacts under it
 
 
 @pytest.fixture(autouse=True)
@@ -25,17 +27,6 @@ def _fresh_links(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     forget_links()
     yield
     forget_links()
-
-
-@pytest.fixture(scope="module")
-def sqlite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    root = tmp_path_factory.mktemp("remote-sqlite")
-    running = start_server(str(root / "store"), None)
-    running.artifacts = str(root / "store" / "artifacts")
-    try:
-        yield running
-    finally:
-        stop_server(running)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +46,7 @@ def postgres_backed_server(postgres_server: str, _postgres_template: tuple[str, 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def any_server(request: pytest.FixtureRequest) -> Server:
-    name = "sqlite_server" if request.param == "sqlite" else "postgres_backed_server"
+    name = "server" if request.param == "sqlite" else "postgres_backed_server"
     found: Server = request.getfixturevalue(name)
     return found
 

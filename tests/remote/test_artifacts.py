@@ -12,5 +12,5 @@ from tests.server.conftest import Server
 
 class TestProxyConformance(ArtifactStoreConformance):
     @pytest.fixture
-    def artifact_root(self, sqlite_server: Server) -> str:
-        return f"{sqlite_server.url}/api/2.0/mlflow-artifacts/artifacts/proxy-tests/{uuid.uuid4().hex}"
+    def artifact_root(self, server: Server) -> str:
+        return f"{server.url}/api/2.0/mlflow-artifacts/artifacts/proxy-tests/{uuid.uuid4().hex}"

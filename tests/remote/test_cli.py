@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-import autolog
 from tests.cli.test_cli import (  # noqa: F401
+    fill,
     test_artifacts_list_and_download,
     test_experiments,
     test_models_commands,
@@ -22,15 +22,7 @@ from tests.server.conftest import Server
 
 
 @pytest.fixture
-def store(sqlite_server: Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def store(server: Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("AUTOLOG_TRUST_PICKLES", "1")
-    autolog.set_tracking_uri(sqlite_server.url)
-    autolog.set_experiment("exp")
-    for i in range(3):
-        with autolog.start_run(run_name=f"r{i}"):
-            autolog.log_param("lr", str(i))
-            autolog.log_metric("acc", i / 10)
-            autolog.log_text("x" * (100 * (i + 1)), "notes/a.txt")
-    autolog.flush()
-    yield sqlite_server.url
-    clean_server(sqlite_server)
+    yield fill(server.url)
+    clean_server(server)

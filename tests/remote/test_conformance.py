@@ -15,9 +15,9 @@ from tests.server.conftest import Server
 
 class TestRemoteSqlite(StoreConformance):
     @pytest.fixture
-    def store(self, sqlite_server: Server) -> Iterator[RestStore]:
-        yield RestStore.from_uri(sqlite_server.url)
-        clean_server(sqlite_server)
+    def store(self, server: Server) -> Iterator[RestStore]:
+        yield RestStore.from_uri(server.url)
+        clean_server(server)
 
 
 @pytest.mark.postgres

@@ -97,24 +97,24 @@ def spool_files(spool: Path) -> list[Path]:
     return sorted(spool.glob("*/*.db"))
 
 
-def test_offline_mode_logs_to_the_spool_and_sync_uploads_once(sqlite_server: Server, tmp_path: Path) -> None:
+def test_offline_mode_logs_to_the_spool_and_sync_uploads_once(server: Server, tmp_path: Path) -> None:
     spool, experiment = tmp_path / "spool", f"offline-{uuid.uuid4().hex[:8]}"
-    client = run_client(sqlite_server.url, spool, experiment, AUTOLOG_MODE="offline")
+    client = run_client(server.url, spool, experiment, AUTOLOG_MODE="offline")
     ids, _ = finish(client)
     assert len(ids["run_id"]) == 32  # given by the client
     assert ids["experiment_id"] == f"offline:{experiment}"  # found or created at upload
-    missing = sqlite_server.call("GET", "/api/2.0/mlflow/experiments/get-by-name", params={"experiment_name": experiment})
+    missing = server.call("GET", "/api/2.0/mlflow/experiments/get-by-name", params={"experiment_name": experiment})
     assert missing.status_code == 404  # offline means offline: nothing reached the server
     assert len(spool_files(spool)) == 1
-    done = sync(sqlite_server.url, spool)
+    done = sync(server.url, spool)
     assert done.returncode == 0, done.stderr
     assert "10,000 metric points" in done.stdout and "nothing left" in done.stdout
-    check_complete(sqlite_server, experiment, ids["run_id"])
+    check_complete(server, experiment, ids["run_id"])
     assert spool_files(spool) == []
-    again = sync(sqlite_server.url, spool)
+    again = sync(server.url, spool)
     assert again.returncode == 0 and "0 requests" in again.stdout
-    check_complete(sqlite_server, experiment, ids["run_id"])
-    clean_server(sqlite_server)
+    check_complete(server, experiment, ids["run_id"])
+    clean_server(server)
 
 
 def test_a_server_missing_at_the_start_gets_everything_later(tmp_path: Path) -> None:
@@ -153,30 +153,30 @@ def test_a_server_that_comes_back_mid_run_is_caught_up_by_the_process_itself(tmp
         stop_server(server)
 
 
-def test_a_batch_sent_twice_with_dedupe_is_stored_once(sqlite_server: Server) -> None:
+def test_a_batch_sent_twice_with_dedupe_is_stored_once(server: Server) -> None:
     run_id = uuid.uuid4().hex
     create = {"experiment_id": "0", "run_id": run_id, "start_time": 1}
-    first = sqlite_server.api("POST", "runs/create", create)
-    assert sqlite_server.call("POST", "/api/2.0/mlflow/runs/create", create).status_code == 400  # taken
-    again = sqlite_server.api("POST", "runs/create", {**create, "dedupe": True})
+    first = server.api("POST", "runs/create", create)
+    assert server.call("POST", "/api/2.0/mlflow/runs/create", create).status_code == 400  # taken
+    again = server.api("POST", "runs/create", {**create, "dedupe": True})
     assert again == first  # the same run, not a second one
     columns = {"run_id": run_id, "metrics": [{"key": "m", "values": [1.0, 2.0, "NaN"], "steps": [0, 1, 2], "timestamps": [5, 5, 5]}]}
     batch = {"run_id": run_id, "metrics": [{"key": "m", "value": 3.0, "step": 3, "timestamp": 6}],
              "params": [{"key": "p", "value": "1"}], "tags": [{"key": "t", "value": "x"}]}
     for _ in range(2):
-        assert sqlite_server.call("POST", "/api/autolog/v1/runs/log-metric-columns", {**columns, "dedupe": True}).status_code == 200
-        sqlite_server.api("POST", "runs/log-batch", {**batch, "dedupe": True})
+        assert server.call("POST", "/api/autolog/v1/runs/log-metric-columns", {**columns, "dedupe": True}).status_code == 200
+        server.api("POST", "runs/log-batch", {**batch, "dedupe": True})
     finish = {**batch, "metrics": [{"key": "m", "value": 4.0, "step": 4, "timestamp": 7}], "status": "FINISHED", "end_time": 9}
     for _ in range(2):  # our finish: the last batch and the end at once
-        answer = sqlite_server.call("POST", "/api/autolog/v1/runs/finish", {**finish, "dedupe": True})
+        answer = server.call("POST", "/api/autolog/v1/runs/finish", {**finish, "dedupe": True})
         assert answer.status_code == 200 and answer.json()["run_info"]["status"] == "FINISHED"
     # a batch that had landed, sent again after the run ended, changes nothing and is no error
-    sqlite_server.api("POST", "runs/log-batch", {**batch, "dedupe": True})
-    history = sqlite_server.api("GET", "metrics/get-history", params={"run_id": run_id, "metric_key": "m"})["metrics"]
+    server.api("POST", "runs/log-batch", {**batch, "dedupe": True})
+    history = server.api("GET", "metrics/get-history", params={"run_id": run_id, "metric_key": "m"})["metrics"]
     assert [(m["step"], m["value"]) for m in history] == [(0, 1.0), (1, 2.0), (2, "NaN"), (3, 3.0), (4, 4.0)]
-    refused = sqlite_server.call("POST", "/api/2.0/mlflow/runs/log-batch", {**batch, "params": [{"key": "p", "value": "2"}], "dedupe": True})
+    refused = server.call("POST", "/api/2.0/mlflow/runs/log-batch", {**batch, "params": [{"key": "p", "value": "2"}], "dedupe": True})
     assert refused.status_code == 400  # dedupe never hides a real conflict
-    httpx.post(f"{sqlite_server.url}/api/2.0/mlflow/runs/delete", json={"run_id": run_id})
+    httpx.post(f"{server.url}/api/2.0/mlflow/runs/delete", json={"run_id": run_id})
 
 
 def test_autolog_sync_without_a_server_says_so_and_keeps_the_spool(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 import autolog
-from tests.registry.conftest import _Doubler
+from tests.registry.conftest import client, model_uri  # noqa: F401  (on the tracking_uri below)
 from tests.registry.test_concurrent import test_concurrent_register_model  # noqa: F401
 from tests.registry.test_registry import *  # noqa: F401,F403
 from tests.remote.conftest import clean_server
@@ -26,15 +26,3 @@ def tracking_uri(any_server: Server, monkeypatch: pytest.MonkeyPatch) -> Iterato
     autolog.set_tracking_uri(any_server.url)
     yield any_server.url
     clean_server(any_server)
-
-
-@pytest.fixture
-def client(tracking_uri: str) -> autolog.Client:
-    return autolog.Client(tracking_uri)
-
-
-@pytest.fixture
-def model_uri(tracking_uri: str) -> str:
-    with autolog.start_run():
-        info = autolog.log_model(_Doubler(), "model", flavor="python")
-    return info.model_uri
