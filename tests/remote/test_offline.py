@@ -117,6 +117,25 @@ def test_offline_mode_logs_to_the_spool_and_sync_uploads_once(server: Server, tm
     clean_server(server)
 
 
+def test_a_spool_left_behind_is_uploaded_by_the_next_process_that_reaches_the_server(server: Server, tmp_path: Path) -> None:
+    spool, experiment = tmp_path / "spool", f"left-{uuid.uuid4().hex[:8]}"
+    ids, _ = finish(run_client(server.url, spool, experiment, AUTOLOG_MODE="offline"))
+    assert len(spool_files(spool)) == 1
+    waiter = (
+        "import glob, os, sys, time, autolog\n"
+        "autolog.search_experiments()  # opens the store: the orphan upload starts\n"
+        "deadline = time.monotonic() + 120\n"
+        "while glob.glob(os.path.join(sys.argv[1], '*', '*.db')) and time.monotonic() < deadline:\n"
+        "    time.sleep(0.1)\n"
+    )
+    env = {**os.environ, "AUTOLOG_TRACKING_URI": server.url, "AUTOLOG_SPOOL_DIR": str(spool), "AUTOLOG_MODE": "auto"}
+    done = subprocess.run([sys.executable, "-c", waiter, str(spool)], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert spool_files(spool) == []
+    check_complete(server, experiment, ids["run_id"])
+    clean_server(server)
+
+
 def test_a_server_missing_at_the_start_gets_everything_later(tmp_path: Path) -> None:
     spool, experiment = tmp_path / "spool", f"late-{uuid.uuid4().hex[:8]}"
     port = _free_port()

@@ -207,6 +207,10 @@ class Link:
         uploads."""
         self._stopping = True
         self._wake.set()
+        if self._spool is None:
+            # nothing of ours waits; an upload of others' spools under way may be cut short,
+            # which is safe: its request in doubt is re-sent with dedupe by the next uploader
+            return
         deadline = time.monotonic() + _EXIT_BUDGET_S
         thread = self._thread
         if thread is not None:  # an upload under way finishes its pass first
